@@ -1,0 +1,114 @@
+"""The `outage-monitor` command line.
+
+Every module in this package that defines `register(subparsers)` adds one subcommand; the
+subcommand's handler is `run(args, ctx) -> int`. Handlers stay thin: parse, call the library, print.
+Global options (`--db`, `--config`, `-v`, `-q`) come before the subcommand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+
+from monitor import __version__
+from monitor.errors import MonitorError
+
+log = logging.getLogger("monitor")
+
+
+class Context:
+    """What every handler needs: the configuration and the store, opened on first use."""
+
+    def __init__(self, db_url: str | None, config_path: str | None, verbosity: int):
+        self.db_url_option = db_url
+        self.config_path = config_path
+        self.verbosity = verbosity
+        self._config = None
+        self._store = None
+
+    @property
+    def config(self):
+        if self._config is None:
+            from monitor.config import load_config
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def db_url(self) -> str:
+        from monitor.config import resolve_db_url
+        return resolve_db_url(self.db_url_option, self.config)
+
+    @property
+    def store(self):
+        if self._store is None:
+            from monitor.store import open_store
+            self._store = open_store(self.db_url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def _command_modules():
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            if hasattr(module, "register"):
+                yield module
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser: global options, then one subparser per command module."""
+    parser = argparse.ArgumentParser(
+        prog="outage-monitor",
+        description="Find internet outages in public connectivity data and test whether they "
+                    "coincide with political events.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--db", metavar="URL", help="store URL (sqlite:///path.db or "
+                        "postgresql+psycopg://...); default: $MONITOR_DB, the config file, "
+                        "else sqlite:///data/monitor.db")
+    parser.add_argument("--config", metavar="PATH", help="TOML config file (default: ./monitor.toml if present)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="less output: warnings and errors only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in _command_modules():
+        module.register(sub)
+    return parser
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-1: logging.WARNING, 0: logging.INFO, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    if verbosity < -1:
+        level = logging.ERROR
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s" if verbosity > 0
+                        else "%(message)s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `outage-monitor` and `python -m monitor`; returns the exit status."""
+    parser = build_parser()
+    ctx = None
+    try:
+        # Inside the try: option types such as parse_entity raise InputError with a clear message.
+        args = parser.parse_args(argv)
+        verbosity = args.verbose - args.quiet
+        _setup_logging(verbosity)
+        ctx = Context(args.db, args.config, verbosity)
+        return int(args.func(args, ctx) or 0)
+    except MonitorError as exc:
+        print(f"outage-monitor: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("outage-monitor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        if ctx is not None:
+            ctx.close()

@@ -1,0 +1,53 @@
+"""`outage-monitor signals import|export`: the tidy bring-your-own-data path."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from monitor.entities import parse_datasource, parse_entity
+from monitor.tidy import read_tidy_csv, write_tidy
+from monitor.timeutil import parse_time
+
+log = logging.getLogger("monitor.cli.signals")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("signals", help="import or export signals in the tidy CSV format")
+    cmds = p.add_subparsers(dest="signals_command", metavar="ACTION")
+    cmds.required = True
+    imp = cmds.add_parser("import", help="import a CSV with columns time,entity,datasource,value")
+    imp.add_argument("file", help="CSV file ('-' for standard input)")
+    imp.add_argument("--entity", type=parse_entity, help="entity for every row, when the file has no entity column")
+    imp.add_argument("--datasource", type=parse_datasource, help="datasource for every row, when the file has none")
+    imp.add_argument("--skip-bad", action="store_true", help="write the good rows and count the bad ones "
+                     "(default: any bad row writes nothing)")
+    imp.set_defaults(func=run_import)
+    exp = cmds.add_parser("export", help="write signals as CSV or JSON to stdout")
+    exp.add_argument("--entity", type=parse_entity, required=True)
+    exp.add_argument("--datasource", type=parse_datasource, action="append",
+                     help="only this datasource (repeatable; default all)")
+    exp.add_argument("--from", dest="start", type=parse_time, metavar="T", help="start, inclusive (ISO 8601 or unix s)")
+    exp.add_argument("--until", dest="end", type=parse_time, metavar="T", help="end, exclusive")
+    exp.add_argument("--format", choices=["csv", "json"], default="csv")
+    exp.set_defaults(func=run_export)
+
+
+def run_import(args, ctx) -> int:
+    name = "<stdin>" if args.file == "-" else args.file
+    frame, bad = read_tidy_csv(sys.stdin if args.file == "-" else args.file, name,
+                               entity=args.entity, datasource=args.datasource, strict=not args.skip_bad)
+    for line, reason in bad[:20]:
+        log.warning("%s: line %d: %s (skipped)", name, line, reason)
+    written = ctx.store.write_signals(frame)
+    print(f"{name}: {len(frame)} points read, {written} new or changed, {len(bad)} bad rows skipped "
+          f"-> {ctx.store.url}")
+    return 0
+
+
+def run_export(args, ctx) -> int:
+    df = ctx.store.read_signals(entities=[args.entity], datasources=args.datasource, start=args.start, end=args.end)
+    if df.empty:
+        log.warning("no signals for %s in %s", args.entity, ctx.store.url)
+    sys.stdout.write(write_tidy(df, args.format))
+    return 0
