@@ -25,7 +25,13 @@ DEFAULT_DB_URL = "sqlite:///data/monitor.db"
 DEFAULT_CONFIG_NAME = "monitor.toml"
 
 # Sections validated by a parameter dataclass of an analysis module: section -> "module:Class".
-PARAMETER_SECTIONS: dict[str, str] = {}
+PARAMETER_SECTIONS: dict[str, str] = {
+    "detect": "monitor.detect.params:DetectParams",
+    "correlate": "monitor.correlate.params:CorrelateParams",
+    "report": "monitor.report.params:ReportParams",
+    "daemon": "monitor.daemon.params:DaemonParams",
+    "alerts": "monitor.alerts:AlertParams",
+}
 
 
 @dataclass(frozen=True)

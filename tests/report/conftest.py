@@ -1,0 +1,104 @@
+"""A store holding IODA's real Iran November 2019 series, the outage in it, the fuel-price protests
+and one correlation run, written directly with the store API (no detector or correlator needed)."""
+
+import pandas as pd
+import pytest
+
+from monitor.frames import COINCIDENCE_COLUMNS
+
+AP = "ioda-iran-2019/20191123-ioda-iran-countrywide-active-probing.csv"
+BGP = "ioda-iran-2019/20191123-ioda-iran-countrywide-bgp_window_2019-11-15T17_2019-11-17T20.csv"
+T = pd.Timestamp
+OUTAGE_ID = "detected:country/IR:1573921200"
+START, END = T("2019-11-16T16:20Z"), T("2019-11-23T11:00Z")
+
+
+def iran_signals(data_dir) -> pd.DataFrame:
+    frames = []
+    for path, name in ((AP, "ping-slash24"), (BGP, "bgp")):
+        raw = pd.read_csv(data_dir / path)
+        frames.append(pd.DataFrame({"entity": "country/IR", "datasource": name,
+                                    "time": pd.to_datetime(raw["timestamp"], utc=True),
+                                    "value": raw["value"].astype(float)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def outage_row(**changes) -> dict:
+    row = {"outage_id": OUTAGE_ID, "source": "detected", "entity": "country/IR", "country": "IR",
+           "start": START, "end": END, "datasources": ["ping-slash24", "bgp"], "depth": 0.93, "score": 5120.0,
+           "method": "median-ratio",
+           "detail": {"datasources": {"ping-slash24": {"depth": 0.951}, "bgp": {"depth": 0.437}}}}
+    return {**row, **changes}
+
+
+def event_row(uid, title, start, end, kind="protest", url="https://example.org/protests", country="IR",
+              description="Protests after the fuel price rise.") -> dict:
+    return {"uid": uid, "source": "starter", "kind": kind, "country": country, "region": None, "start": T(start),
+            "end": T(end), "all_day": True, "title": title, "url": url, "description": description, "raw": "{}"}
+
+
+PROTEST = event_row("ir-2019-fuel", "Fuel price protests begin across Iran", "2019-11-14T20:30Z",
+                    "2019-11-17T20:30Z")
+LATER = event_row("ir-2019-later", "Unrelated later event", "2019-11-20T10:00Z", "2019-11-20T12:00Z", kind="other")
+
+
+def coincidence(event: dict, outage: dict | None = None, relation="during") -> dict:
+    o = outage or outage_row()
+    row = {"outage_id": o["outage_id"], "entity": o["entity"], "outage_start": o["start"], "outage_end": o["end"],
+           "event_source": event["source"], "event_uid": event["uid"], "event_title": event["title"],
+           "event_kind": event["kind"], "event_start": event["start"], "country": event["country"],
+           "relation": relation, "offset_minutes": (o["start"] - event["start"]).total_seconds() / 60}
+    return {c: row[c] for c in COINCIDENCE_COLUMNS}
+
+
+def _summary(country, kind, method, observed, expected, p, verdict, note, n_outages=1, n_events=1) -> dict:
+    """One row in the correlator's schema (monitor.correlate.SUMMARY_COLUMNS)."""
+    return {"country": country, "kind": kind, "method": method, "n_outages": n_outages, "n_events": n_events,
+            "observed": observed, "expected": expected, "coincidence_rate": observed / n_outages,
+            "rate_ratio": observed / expected, "ci_low": 0.5, "ci_high": 60.0, "p_value": p, "p_adjusted": p,
+            "permutations": 1000 if method == "permutation" else None, "seed": 20200916, "verdict": verdict,
+            "note": note}
+
+
+SUMMARY = [
+    _summary("IR", "protest", "eca-precursor", 1, 0.04, 0.039, "significant",
+             "1 of 1 outages began in the window of an event; 0.04 expected by chance (p = 0.039, adjusted 0.039)"),
+    _summary("IR", "protest", "permutation", 1, 0.05, 0.048, "significant",
+             "1 of 1 outages began in the window of an event; 0.05 expected by chance (p = 0.048, adjusted 0.048)"),
+    _summary("all", "all", "permutation", 1, 0.09, None, "insufficient",
+             "too few to conclude anything: 1 outage(s) and 2 event(s) (at least 3 and 3 needed)", n_events=2),
+]
+
+
+def fill(store, data_dir, events=(PROTEST, LATER), correlate=True, outages=None) -> None:
+    """Write the Iran signals, outages, events and (optionally) one correlation run."""
+    store.write_signals(iran_signals(data_dir))
+    store.write_outages(pd.DataFrame(outages or [outage_row()]))
+    store.write_events(pd.DataFrame(list(events)))
+    if correlate:
+        flagged = [e for e in events if e["kind"] == "protest"]
+        store.write_correlation({"permutations": 1000, "seed": 20200916, "windows": {"protest": ["2h", "12h"]}},
+                                pd.DataFrame([coincidence(e) for e in flagged], columns=COINCIDENCE_COLUMNS),
+                                pd.DataFrame(SUMMARY))
+
+
+class Iran:
+    """The helpers above, handed to tests as the `iran` fixture (works in any pytest import mode)."""
+
+    T, OUTAGE_ID, START, END, PROTEST, LATER, SUMMARY = T, OUTAGE_ID, START, END, PROTEST, LATER, SUMMARY
+    signals = staticmethod(iran_signals)
+    outage_row = staticmethod(outage_row)
+    event_row = staticmethod(event_row)
+    coincidence = staticmethod(coincidence)
+    fill = staticmethod(fill)
+
+
+@pytest.fixture
+def iran():
+    return Iran
+
+
+@pytest.fixture
+def iran_store(sqlite_store, data_dir):
+    fill(sqlite_store, data_dir)
+    return sqlite_store

@@ -1,0 +1,201 @@
+"""Incident reports and digests on the real Iran 2019 data: what they state, what they carry along,
+and what they admit is missing."""
+
+import base64
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitor.config import build
+from monitor.detect.params import DetectParams
+from monitor.errors import ConfigError, InputError
+from monitor.report import (ReportParams, find_outage, load_digest, load_incident, render_digest,
+                            render_incident, report_format, write_report)
+from monitor.report.attribution import IODA_COPYRIGHT, attribution, credit_line
+from monitor.report.coverage import scan
+from monitor.report.render import fmt_duration, fmt_local, fmt_offset, fmt_p
+
+PARAMS = ReportParams()
+T = pd.Timestamp
+OUTAGE_ID = "detected:country/IR:1573921200"
+
+
+def _incident(store, fmt="html", **kw):
+    outage = find_outage(store, outage_id=OUTAGE_ID)
+    return render_incident(load_incident(store, outage, PARAMS, kw.get("detect")), PARAMS, fmt, "iran")
+
+
+def _text(html: str) -> str:
+    """The visible text, tags removed and whitespace folded."""
+    return " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", "", html, flags=re.S)).split())
+
+
+def test_incident_states_when_in_utc_and_local_and_the_coinciding_protest(iran_store):
+    html = _incident(iran_store).text
+    text = _text(html)
+    assert "Start 2019-11-16 16:20 UTC = 2019-11-16 19:50 Asia/Tehran (UTC+03:30)" in text
+    assert "End 2019-11-23 11:00 UTC = 2019-11-23 14:30 Asia/Tehran (UTC+03:30)" in text
+    assert "Duration 6 d 18 h 40 min" in text
+    events = html[html.index('id="events"'):html.index('id="numbers"')]
+    coinciding = events[:events.index("Other events nearby")]
+    assert "Fuel price protests begin across Iran" in coinciding
+    assert '<a href="https://example.org/protests"' in coinciding
+    assert ("<b>eca-precursor</b>: 1 of 1 outages began in the window of an event; 0.04 expected by chance "
+            '(p = 0.039, adjusted 0.039) <span class="note">[significant]</span>') in coinciding
+    assert "<b>permutation</b>: 1 of 1 outages began" in coinciding
+    assert "Unrelated later event" not in coinciding and "Unrelated later event" in events
+
+
+def test_incident_depth_per_signal_matches_the_raw_series(iran_store, iran, data_dir):
+    html = _incident(iran_store).text
+    START, END = iran.START, iran.END
+    raw = iran.signals(data_dir)
+    ap = raw[raw["datasource"] == "ping-slash24"].set_index("time")["value"]
+    base = ap[START - pd.Timedelta("1D"):START - pd.Timedelta("1s")].median()
+    during = ap[START:END - pd.Timedelta("1s")].median()
+    depth = round((1 - during / base) * 100)
+    row = re.search(r"<tr><td>ping-slash24</td>(.*?)</tr>", html).group(1)
+    cells = re.findall(r">([^<]*)</td>", row)
+    assert cells[:5] == [f"{base:,.0f}", f"{during:,.0f}", f"{ap[START:END - pd.Timedelta('1s')].min():,.0f}",
+                         f"{depth}%", "95%"]                    # the last: the detector's own figure
+    assert depth > 90
+
+
+def test_incident_carries_chart_and_raw_numbers_inline_and_as_csv(iran_store, tmp_path):
+    rendered = _incident(iran_store)
+    png = re.search(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', rendered.text).group(1)
+    assert base64.b64decode(png).startswith(b"\x89PNG")
+    csv_inline = re.search(r'href="data:text/csv;base64,([A-Za-z0-9+/=]+)" download="iran.csv"', rendered.text)
+    csv = base64.b64decode(csv_inline.group(1)).decode()
+    assert rendered.attachments["iran.csv"].decode() == csv
+    rows = pd.read_csv(pd.io.common.StringIO(csv))
+    assert set(rows["datasource"]) == {"ping-slash24", "bgp"}
+    assert rows["time"].min() <= "2019-11-15T16:20:00Z" and rows["value"].isna().sum() == 2   # bgp's stored gaps
+    # the raw-number table marks the first bin of the outage with its stored values
+    assert re.search(r'<tr class="at"><td>2019-11-16 16:20 UTC</td><td class="n">30,399</td>'
+                     r'<td class="n">13,538</td></tr>', rendered.text)
+    written = write_report(tmp_path / "iran.html", rendered)
+    assert [p.name for p in written] == ["iran.html", "iran.csv"]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_methods_section_names_parameters_sources_and_missing_data(iran_store):
+    html = _incident(iran_store, detect=DetectParams()).text
+    methods = _text(html[html.index('id="methods"'):])
+    assert IODA_COPYRIGHT in methods
+    assert "outage-monitor 0.1.0" in methods
+    assert "rules.bgp.warning 0.99" in methods and "rules.ping-slash24.window 7d" in methods
+    assert "Correlation run #1" in methods and "permutations 1000" in methods and "seed 20200916" in methods
+    assert "outage-monitor starter calendar" in methods
+    # bgp's two stored NaN bins and the end of the bgp copy are admitted as gaps
+    assert "country/IR bgp: 2019-11-16 07:55 UTC to 2019-11-16 08:00 UTC (1 bin)" in methods
+    assert "country/IR bgp: 2019-11-17 20:15 UTC to" in methods
+
+
+def test_incident_without_correlation_and_with_an_ongoing_outage(sqlite_store, iran, data_dir):
+    iran.fill(sqlite_store, data_dir, correlate=False, outages=[iran.outage_row(end=None)])
+    text = _text(_incident(sqlite_store).text)
+    assert "End ongoing (no end yet)" in text and "Duration ongoing" in text
+    assert "No correlation has been run on this store yet" in text
+    assert "Fuel price protests begin across Iran" in text     # still listed as a nearby event
+
+
+def test_find_outage_by_time_prefers_the_detectors_and_explains_misses(sqlite_store, iran, data_dir):
+    reference = iran.outage_row(outage_id="ioda-events:IR:1", source="ioda-events", start=T("2019-11-16T14:00Z"))
+    iran.fill(sqlite_store, data_dir, outages=[iran.outage_row(), reference])
+    assert find_outage(sqlite_store, entity="country/IR", at=T("2019-11-18T00:00Z"))["outage_id"] == OUTAGE_ID
+    assert find_outage(sqlite_store, entity="country/IR", at=T("2019-11-16T15:00Z"))["source"] == "ioda-events"
+    with pytest.raises(InputError, match="no outage of country/IR covers 2019-12-01T00:00:00Z"):
+        find_outage(sqlite_store, entity="country/IR", at=T("2019-12-01T00:00Z"))
+    with pytest.raises(InputError, match="no outage with id 'nope'"):
+        find_outage(sqlite_store, outage_id="nope")
+
+
+def test_markdown_incident_references_files_alongside(iran_store, tmp_path):
+    rendered = _incident(iran_store, fmt="md")
+    md = rendered.text
+    assert "- **Start:** 2019-11-16 16:20 UTC = 2019-11-16 19:50 Asia/Tehran (UTC+03:30)" in md
+    assert "[Fuel price protests begin across Iran](<https://example.org/protests>)" in md
+    assert re.search(r"!\[[^\]]*\]\(<iran\.png>\)", md)
+    assert rendered.attachments["iran.png"].startswith(b"\x89PNG")
+    for table in re.findall(r"(?:^\|.*\|\n)+", md, flags=re.M):        # every table row as wide as its header
+        widths = {len(re.findall(r"(?<!\\)\|", line)) for line in table.strip().splitlines()}
+        assert len(widths) == 1, table
+    paths = write_report(tmp_path / "iran.md", rendered)
+    assert sorted(p.name for p in paths) == ["iran.csv", "iran.md", "iran.png"]
+
+
+def test_digest_outages_coincidences_significance_and_countries_without_data(sqlite_store, iran, data_dir):
+    iq = iran.outage_row(outage_id="detected:country/IQ:1", entity="country/IQ", country="IQ",
+                         start=T("2019-11-02T03:00Z"), end=T("2019-11-02T05:00Z"), depth=None, datasources=["bgp"])
+    exam = iran.event_row("iq-exam", "Exam day", "2019-11-02T04:00Z", "2019-11-02T10:00Z", kind="exam", country="IQ")
+    iran.fill(sqlite_store, data_dir, outages=[iran.outage_row(), iq], events=[iran.PROTEST, iran.LATER, exam])
+    data = load_digest(sqlite_store, T("2019-11-01T00:00Z"), T("2019-12-01T00:00Z"), ["IR", "IQ", "TJ"])
+    rendered = render_digest(data, PARAMS, "html", "digest")
+    text = _text(rendered.text)
+    assert "2 outages in 2 of 3 countries" in text and "1 coincidence with events" in text
+    assert "Iran (IR) 1 162.7 93% 1 bgp, ping-slash24" in text
+    assert "Iraq (IQ) 1 2.0 — 0 none" in text and "Tajikistan (TJ) 0 0.0 — 0 none" in text
+    assert "2019-11-02 03:00 UTC 2019-11-02 06:00 Asia/Baghdad (UTC+03:00) 2 h" in text
+    sig = [r for r in re.findall(r'<tr class="sig">(.*?)</tr>', rendered.text) if 'class="note"' not in r]
+    assert len(sig) == 2 and all(">IR<" in r and ">protest<" in r for r in sig)
+    full = pd.read_csv(pd.io.common.StringIO(rendered.attachments["digest-significance.csv"].decode()))
+    assert len(full) == 3 and "coincidence_rate" in full and "coincidence_rate" not in text   # CSV only
+    assert "too few to conclude anything" in text
+    assert len(re.findall(r'<img src="data:image/png;base64,', rendered.text)) == 2
+    csv = pd.read_csv(pd.io.common.StringIO(rendered.attachments["digest.csv"].decode()))
+    assert list(csv["outage_id"]) == ["detected:country/IQ:1", OUTAGE_ID]
+
+
+def test_markdown_digest(iran_store):
+    data = load_digest(iran_store, T("2019-11-01T00:00Z"), T("2019-12-01T00:00Z"), None)
+    rendered = render_digest(data, PARAMS, "md", "d")
+    assert "| ★ | IR | protest | permutation |" in rendered.text
+    assert "|  | all | all | permutation |" in rendered.text
+    assert set(rendered.attachments) == {"d.csv", "d-significance.csv", "d-overview.png", "d-coincidences.png"}
+
+
+def test_coverage_and_gaps_count_nan_and_missing_bins():
+    times = pd.date_range("2021-01-01", periods=12, freq="10min", tz="UTC")
+    values = np.arange(12.0)
+    values[3] = np.nan
+    df = pd.DataFrame({"entity": "country/X", "datasource": "d", "time": times, "value": values}).drop([6, 7])
+    start, end = times[0] - pd.Timedelta("20min"), times[-1] + pd.Timedelta("10min")
+    cov, found = scan(df, start, end)
+    assert [(g.start, g.end, g.bins) for g in found.itertuples()] == [
+        (start, times[0], 2), (times[5] + pd.Timedelta("10min"), times[8], 2), (times[3], times[4], 1)]
+    cov = cov.iloc[0]
+    assert (cov["expected"], cov["with_data"], cov["missing"]) == (14, 9, 5)
+    assert cov["longest_gap"] == pd.Timedelta("20min")
+
+
+def test_attribution_and_formatting():
+    assert attribution("ping-slash24").key == "ioda" and attribution("stop").provider.startswith("Access Now")
+    assert "RIPE NCC" in attribution("ripe-atlas").provider and attribution("my-own") is None
+    assert credit_line(["bgp", "ripe-atlas", "my-own"]) == "Data: IODA (Georgia Tech); RIPE Atlas (RIPE NCC); my-own"
+    assert fmt_duration(pd.Timedelta("26h5min")) == "1 d 2 h 5 min" and fmt_duration(pd.Timedelta(0)) == "0 min"
+    assert fmt_offset(-125) == "-2 h 5 min" and fmt_offset(2420) == "+1 d 16 h 20 min"
+    assert fmt_local(T("2021-03-28T01:30Z"), "Europe/Berlin") == "2021-03-28 03:30 Europe/Berlin (UTC+02:00)"
+    assert fmt_p(0.00001) == "< 0.0001" and fmt_p(0.0042) == "0.0042" and fmt_p(None) == "—"
+    assert report_format("x.HTML") == "html" and report_format("a/b.md") == "md"
+    with pytest.raises(InputError):
+        report_format("x.pdf")
+
+
+def test_report_params_from_config():
+    params = build(ReportParams, {"margin": "2h", "chart_format": "svg"}, "t.toml: [report]")
+    assert params.margin == pd.Timedelta("2h") and params.chart_format == "svg"
+    with pytest.raises(ConfigError, match="chart_format"):
+        build(ReportParams, {"chart_format": "gif"}, "t.toml: [report]")
+    with pytest.raises(ConfigError, match="unknown key 'colour'"):
+        build(ReportParams, {"colour": "red"}, "t.toml: [report]")
+
+
+def test_svg_charts(iran_store):
+    params = ReportParams(chart_format="svg")
+    outage = find_outage(iran_store, outage_id=OUTAGE_ID)
+    rendered = render_incident(load_incident(iran_store, outage, params), params, "html", "x")
+    svg = re.search(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', rendered.text).group(1)
+    assert b"<svg" in base64.b64decode(svg)

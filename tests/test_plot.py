@@ -1,0 +1,206 @@
+"""Charts are checked for what they show (lines, colours, shaded spans, labels, gaps), not for bytes.
+
+The timeline uses IODA's real Iran 2019 series (data/ioda-iran-2019)."""
+
+import subprocess
+import sys
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
+
+from monitor import plot
+from monitor.errors import InputError
+
+AP = "ioda-iran-2019/20191123-ioda-iran-countrywide-active-probing.csv"
+BGP = "ioda-iran-2019/20191123-ioda-iran-countrywide-bgp_window_2019-11-15T17_2019-11-17T20.csv"
+T = pd.Timestamp
+
+
+def _series(path, datasource):
+    raw = pd.read_csv(path)
+    return pd.DataFrame({"entity": "country/IR", "datasource": datasource,
+                         "time": pd.to_datetime(raw["timestamp"], utc=True), "value": raw["value"].astype(float)})
+
+
+@pytest.fixture
+def iran(data_dir):
+    return pd.concat([_series(data_dir / AP, "ping-slash24"), _series(data_dir / BGP, "bgp")], ignore_index=True)
+
+
+def _outage(start, end, entity="country/IR", depth=0.9, oid=None):
+    return {"outage_id": oid or f"detected:{entity}:{start}", "source": "detected", "entity": entity,
+            "country": entity.split("/")[1], "start": T(start), "end": None if end is None else T(end),
+            "datasources": ["ping-slash24"], "depth": depth, "score": 1.0, "method": "test", "detail": {}}
+
+
+def _event(start, title, kind="protest", country="IR", end=None):
+    return {"uid": title, "source": "test", "kind": kind, "country": country, "region": None, "start": T(start),
+            "end": T(end or start), "all_day": False, "title": title, "url": None, "description": None, "raw": None}
+
+
+def _lines(fig):
+    return {line.get_gid(): line for line in fig.axes[0].get_lines() if (line.get_gid() or "").startswith("signal:")}
+
+
+def _gid(fig, gid):
+    return [a for a in fig.axes[0].get_children() if getattr(a, "get_gid", lambda: None)() == gid]
+
+
+def test_one_line_per_datasource_in_iodas_colours_normalised_to_window_max(iran):
+    fig = plot.plot_timeline(iran, entity="country/IR", tz="Asia/Tehran")
+    lines = _lines(fig)
+    assert set(lines) == {"signal:ping-slash24", "signal:bgp"}
+    assert to_hex(lines["signal:ping-slash24"].get_color()).upper() == "#1F78B4"
+    assert to_hex(lines["signal:bgp"].get_color()).upper() == "#33A02C"
+    y = lines["signal:ping-slash24"].get_ydata()
+    assert np.nanmax(y) == pytest.approx(100.0)
+    # the blackout: active probing falls to a few percent of the window's maximum
+    x = lines["signal:ping-slash24"].get_xdata()
+    during = y[(x >= mdates.date2num(T("2019-11-18"))) & (x < mdates.date2num(T("2019-11-20")))]
+    assert np.nanmax(during) < 10
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "ping-slash24 (100% = 14,116)" in labels
+
+
+def test_other_datasources_get_distinct_colours():
+    colors = plot.datasource_colors(["bgp", "ripe-atlas", "zeta", "alpha"])
+    assert colors["bgp"] == "#33A02C"
+    extra = [colors[d] for d in ("ripe-atlas", "zeta", "alpha")]
+    assert len(set(extra)) == 3
+    assert not set(extra) & (set(plot.DATASOURCE_COLORS.values()) | {plot.OUTAGE_COLOR})
+
+
+def test_stored_nan_and_missing_bins_are_gaps_not_interpolated(iran):
+    # bgp has two stored NaN values (07:55 and 15:55 on 11-16); cut a 2-hour hole into ping-slash24
+    hole = (T("2019-11-15T10:00Z"), T("2019-11-15T12:00Z"))
+    cut = iran[~((iran["datasource"] == "ping-slash24") & (iran["time"] >= hole[0]) & (iran["time"] < hole[1]))]
+    fig = plot.plot_timeline(cut, entity="country/IR", start=T("2019-11-15T00:00Z"), end=T("2019-11-17T00:00Z"))
+    bgp = _lines(fig)["signal:bgp"]
+    assert np.isnan(bgp.get_ydata()).sum() == 2
+    ap = _lines(fig)["signal:ping-slash24"]
+    x, y = ap.get_xdata(), ap.get_ydata()
+    inside = (x > mdates.date2num(hole[0] - pd.Timedelta("10min"))) & (x < mdates.date2num(hole[1]))
+    assert np.isnan(y[inside]).all() and inside.sum() == 1   # one NaN break, no invented point
+
+
+def test_outages_shaded_clipped_to_window_and_events_labelled(iran):
+    outages = pd.DataFrame([_outage("2019-11-16T16:20Z", "2019-11-23T11:00Z"),
+                            _outage("2019-10-01T00:00Z", "2019-10-02T00:00Z"),          # outside
+                            _outage("2019-11-16T00:00Z", None, entity="country/TJ")])   # other entity
+    events = pd.DataFrame([_event("2019-11-15T00:00Z", "Fuel price protests $5 and $10", end="2019-11-18T00:00Z"),
+                           _event("2019-11-20T10:00Z", "Second event", kind="other"),
+                           _event("2019-12-20T10:00Z", "Outside the window")])
+    start, end = T("2019-11-16T00:00Z"), T("2019-11-22T00:00Z")
+    fig = plot.plot_timeline(iran, outages, events, entity="country/IR", start=start, end=end, tz="Asia/Tehran")
+    spans = _gid(fig, "outage")
+    assert len(spans) == 1
+    x0, x1 = spans[0].get_x(), spans[0].get_x() + spans[0].get_width()
+    assert (x0, x1) == (pytest.approx(mdates.date2num(T("2019-11-16T16:20Z"))), pytest.approx(mdates.date2num(end)))
+    assert to_hex(spans[0].get_facecolor()).upper() == plot.OUTAGE_COLOR
+    labels = [t.get_text() for t in _gid(fig, "event-label")]
+    assert labels == ["← Fuel price protests $5 and $10", " Second event"]   # `$` stays literal
+    assert len(_gid(fig, "event")) == 2
+    fig.draw_without_rendering()   # mathtext would choke on a `$...$` title if it were parsed
+
+
+def test_axis_is_utc_with_the_local_zone_noted():
+    note = plot.zone_note("Asia/Tehran", T("2019-11-15T00:00Z"), T("2019-11-20T00:00Z"))
+    assert note == "time (UTC); local time Asia/Tehran = UTC+03:30"
+    dst = plot.zone_note("Europe/Berlin", T("2021-03-20T00:00Z"), T("2021-04-05T00:00Z"))
+    assert dst.endswith("UTC+01:00/+02:00")
+    assert plot.zone_note(None, T("2021-03-20T00:00Z"), T("2021-04-05T00:00Z")) == "time (UTC)"
+
+
+@pytest.mark.parametrize("start,end", [("2019-11-16T16:00Z", "2019-11-16T18:00Z"),      # 2 hours
+                                       ("2019-09-01T00:00Z", "2019-12-01T00:00Z")])     # 3 months
+def test_readable_ticks_for_two_hours_and_three_months(iran, start, end):
+    fig = plot.plot_timeline(iran, entity="country/IR", start=T(start), end=T(end), tz="Asia/Tehran")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    ax = fig.axes[0]
+    ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+    assert 3 <= len(ticks) <= 12
+    boxes = [t.get_window_extent(renderer) for t in ticks]
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))     # labels do not overlap
+    assert ax.get_xlim() == pytest.approx(tuple(mdates.date2num([T(start), T(end)])))
+    assert "Asia/Tehran" in ax.get_xlabel()
+
+
+def test_timeline_refuses_ambiguous_or_empty_input(iran):
+    two = pd.concat([iran, iran.assign(entity="country/TJ")])
+    with pytest.raises(InputError, match="one entity"):
+        plot.plot_timeline(two)
+    with pytest.raises(InputError, match="empty plot window"):
+        plot.plot_timeline(iran, entity="country/IR", start=T("2019-11-16T00:00Z"), end=T("2019-11-15T00:00Z"))
+
+
+def test_overview_rows_bars_coloured_by_depth_and_event_markers():
+    outages = pd.DataFrame([_outage("2019-11-16T16:20Z", "2019-11-23T11:00Z", depth=0.95),
+                            _outage("2019-12-01T00:00Z", "2019-12-01T00:05Z", depth=0.2),   # 5 minutes
+                            _outage("2019-10-10T00:00Z", "2019-10-11T00:00Z", entity="country/IQ", depth=None)])
+    events = pd.DataFrame([_event("2019-11-15T00:00Z", "protest"), _event("2019-11-20T00:00Z", "e", kind="election"),
+                           _event("2019-10-09T00:00Z", "exam", kind="exam", country="IQ"),
+                           _event("2019-10-09T00:00Z", "ignored", kind="exam", country="SY")])
+    start, end = T("2019-09-01T00:00Z"), T("2019-12-15T00:00Z")
+    fig = plot.plot_overview(outages, events, ["IR", "IQ", "TJ"], start, end)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["IR", "IQ", "TJ"]
+    ir = [c for c in ax.collections if c.get_gid() == "outages:IR"][0]
+    assert len(ir.get_paths()) == 2
+    deep, shallow = ir.get_facecolors()
+    assert deep[1] < shallow[1]                       # YlOrRd: deeper = darker (less green)
+    widths = [np.ptp(p.vertices[:, 0]) for p in ir.get_paths()]
+    assert min(widths) >= (mdates.date2num(end) - mdates.date2num(start)) * 0.002 * 0.999
+    iq = [c for c in ax.collections if c.get_gid() == "outages:IQ"][0]
+    assert to_hex(iq.get_facecolors()[0]).upper() == "#9E9E9E"   # unknown depth: grey
+    assert not [c for c in ax.collections if c.get_gid() == "outages:TJ"]
+    marks = {c.get_gid(): len(c.get_offsets()) for c in ax.collections if (c.get_gid() or "").startswith("events:")}
+    assert marks == {"events:protest": 1, "events:election": 1, "events:exam": 1}
+
+
+def test_poisson_range_matches_known_quantiles():
+    assert plot.poisson_range(10.0) == (4.0, 17.0)
+    assert plot.poisson_range(0.0) == (0.0, 0.0)
+    lo, hi = plot.poisson_range(0.3)
+    assert (lo, hi) == (0.0, 2.0)
+
+
+def test_coincidence_summary_observed_expected_and_intervals():
+    summary = pd.DataFrame({"country": ["IR", "TJ", None], "kind": ["protest", "election", None],
+                            "observed": [4, 1, 5], "expected": [0.3, 1.2, 10.0], "p_adjusted": [0.001, 0.6, 0.01]})
+    fig = plot.plot_coincidence_summary(summary)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["IR · protest", "TJ · election", "all · all"]
+    by = {c.get_gid(): c for c in ax.collections}
+    assert list(by["observed"].get_offsets()[:, 0]) == [4, 1, 5]
+    assert list(by["expected"].get_offsets()[:, 0]) == [0.3, 1.2, 10.0]
+    red = [to_hex(c).upper() == plot.OUTAGE_COLOR for c in by["observed"].get_facecolors()]
+    assert red == [True, False, True]
+    segments = by["chance-range"].get_segments()
+    assert [tuple(s[:, 0]) for s in segments][2] == (4.0, 17.0)
+
+
+def test_coincidence_summary_names_the_method_when_several_and_uses_the_verdict():
+    summary = pd.DataFrame({"country": ["IR", "IR"], "kind": ["protest", "protest"],
+                            "method": ["eca-trigger", "permutation"], "observed": [2, 2], "expected": [0.5, 0.6],
+                            "p_adjusted": [0.01, 0.01], "verdict": ["insufficient", "significant"]})
+    ax = plot.plot_coincidence_summary(summary).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["IR · protest · eca-trigger", "IR · protest · permutation"]
+    observed = [c for c in ax.collections if c.get_gid() == "observed"][0]
+    assert [to_hex(c).upper() == plot.OUTAGE_COLOR for c in observed.get_facecolors()] == [False, True]
+
+
+def test_figure_bytes_and_no_pyplot():
+    fig = plot.plot_coincidence_summary(pd.DataFrame({"country": ["IR"], "kind": ["protest"], "observed": [1],
+                                                      "expected": [0.5], "p_adjusted": [0.5]}))
+    assert plot.figure_bytes(fig, "png").startswith(b"\x89PNG")
+    assert b"<svg" in plot.figure_bytes(fig, "svg")
+    with pytest.raises(InputError):
+        plot.figure_bytes(fig, "gif")
+    code = "import sys, monitor.plot; print('matplotlib.pyplot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
