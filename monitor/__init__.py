@@ -18,7 +18,6 @@ _FACADE = {
     "find_outages": "monitor.detect:detect_outages",
     "run_detection": "monitor.detect:run_detection",
     "DetectParams": "monitor.detect:DetectParams",
-    "correlate": "monitor.correlate:correlate",
     "run_correlation": "monitor.correlate:run_correlation",
     "CorrelateParams": "monitor.correlate:CorrelateParams",
     "plot_timeline": "monitor.plot:plot_timeline",
@@ -28,7 +27,11 @@ _FACADE = {
     "run_demo": "monitor.demo:run_demo",
 }
 
-__all__ = ["__version__", "load_events", "load_outages", "load_signals", *_FACADE]
+__all__ = ["__version__", "correlate", "load_events", "load_outages", "load_signals", *_FACADE]
+
+# Bound eagerly: importing the subpackage monitor.correlate would otherwise make `monitor.correlate`
+# the module, not the function, for whoever imports the facade afterwards.
+from monitor.correlate import correlate  # noqa: E402
 
 
 def __getattr__(name: str):

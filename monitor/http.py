@@ -32,6 +32,8 @@ USER_AGENT = f"outage-monitor/{__version__} (internet outage research tool; pyth
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SECRET_PARAMS = ("key", "token", "password", "secret", "auth", "email")
+_SECRET_HEADERS = ("authorization", "x-api-key", "x-auth-token", "cookie", "proxy-authorization")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CHUNK = 64 * 1024
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
 
@@ -122,8 +124,8 @@ class HttpClient:
                         self._note_retry(f"HTTP {resp.status_code}", full_url, delay, attempt, attempts)
                         continue
                     if resp.status_code >= 400:
-                        raise SourceError(self.source, _error_message(resp, self.max_bytes),
-                                          redact(resp.url), resp.status_code)
+                        message = _scrub(_error_message(resp, self.max_bytes), self._secrets(headers, params))
+                        raise SourceError(self.source, message, redact(resp.url), resp.status_code)
                     return _Body(resp.url, resp.status_code, self._read(resp), _charset(resp))
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 if attempt + 1 >= attempts:
@@ -134,6 +136,16 @@ class HttpClient:
             except requests.RequestException as exc:
                 raise SourceError(self.source, _reason(exc), redact(full_url)) from exc
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _secrets(self, headers, params) -> list[str]:
+        """What this request sent that must never be echoed: credential headers and secret params,
+        whole and token part ("Bearer abc" -> "abc"), so a server echoing them cannot leak them."""
+        sent = {**self.session.headers, **(headers or {})}
+        values = [str(v) for k, v in sent.items() if k.lower() in _SECRET_HEADERS]
+        if isinstance(params, Mapping):
+            values += [str(v) for k, v in params.items() if any(p in str(k).lower() for p in _SECRET_PARAMS)]
+        tokens = [part for v in values for part in v.split() if len(part) >= 6]
+        return sorted({v for v in values + tokens if v}, key=len, reverse=True)
 
     def _note_retry(self, why: str, url: str, delay: float, attempt: int, attempts: int) -> None:
         log.warning("%s: %s from %s; retry %d/%d in %.1f s", self.source, why, redact(url),
@@ -252,6 +264,13 @@ def _error_message(resp: requests.Response, max_bytes: int) -> str:
             message = error
     message = " ".join((message or text).split())[:200]
     return f"request failed: {message}" if message else "request failed"
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    """Server-supplied text made safe to print: secrets masked, control characters dropped."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return _CONTROL_RE.sub("", text)
 
 
 def _reason(exc: requests.RequestException) -> str:

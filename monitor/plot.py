@@ -77,12 +77,16 @@ def break_gaps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def local_zone(entity: str | None) -> str | None:
-    """The IANA zone of a country entity (None for other entities)."""
+    """The IANA zone of a country entity (None for other entities, and for countries without
+    a zone in tzdata, e.g. uninhabited territories: those are shown in UTC only)."""
     country = Entity.parse(entity).country if entity else None
     if country is None:
         return None
     from monitor.events.countries import country_timezone
-    return country_timezone(country)
+    try:
+        return country_timezone(country)
+    except InputError:
+        return None
 
 
 def zone_note(tz: str | None, start: pd.Timestamp, end: pd.Timestamp) -> str:

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from monitor.config import build, load_config, parse_config, resolve_db_url
+from monitor.config import build, load_config, resolve_db_url
 from monitor.errors import ConfigError
 
 

@@ -20,15 +20,30 @@ def collect_status(store) -> dict[str, pd.DataFrame]:
     outages = store.read_outages()
     runs = store.read_runs(limit=500)
     last = runs.drop_duplicates(["job", "key"]) if not runs.empty else runs
+    others = last[last["job"] != "daemon"] if not last.empty else last
     errors = runs[runs["status"] != "ok"].drop_duplicates(["job", "key"]) if not runs.empty else runs
     return {
+        "daemon jobs": _daemon_jobs(last),
         "signals": store.signal_summary(),
         "events": _counts(events, ["source", "kind"]),
         "outages": _counts(outages, ["source"]),
         "cursors": store.read_cursors(),
-        "last runs": last[["job", "key", "finished", "status", "items"]] if not last.empty else last,
+        "last runs": others[["job", "key", "finished", "status", "items"]] if not others.empty else others,
         "last errors": errors[["job", "key", "finished", "error"]] if not errors.empty else errors,
     }
+
+
+def _daemon_jobs(last: pd.DataFrame) -> pd.DataFrame:
+    """Each daemon job's last run, next run and consecutive failures (kept in the run's detail)."""
+    rows = last[last["job"] == "daemon"] if not last.empty else last
+    if rows.empty:
+        return pd.DataFrame(columns=["job", "last_run", "status", "next_run", "failures", "error"])
+    detail = [d if isinstance(d, dict) else {} for d in rows["detail"]]
+    return pd.DataFrame({"job": rows["key"].to_numpy(), "last_run": rows["finished"].to_numpy(),
+                         "status": rows["status"].to_numpy(),
+                         "next_run": pd.to_datetime([d.get("next_run") for d in detail], utc=True),
+                         "failures": [d.get("failures", 0) for d in detail],
+                         "error": rows["error"].fillna("").to_numpy()})
 
 
 def _counts(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:

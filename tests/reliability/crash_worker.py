@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import pandas as pd
 
 from monitor.collect import collect, job_name
 from monitor.http import HttpClient

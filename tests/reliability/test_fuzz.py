@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from fuzz_strategies import (ACLED, ATLAS_LOG, ATLAS_PROBES, CLOUDFLARE, CURATED_ROWS, IODA_ALERTS, IODA_EVENTS,
                              IODA_OUTAGE_ROWS, IODA_SIGNALS, KEYS, RIPESTAT, STOP_ROWS, TIDY_ROWS, atlas_log,
-                             config_dict, csv_text, ics_text, ioda_records, ioda_signals, json_values, mutated,
+                             config_dict, csv_text, ics_text, ioda_records, ioda_signals, mutated,
                              payloads, text_or, toml_text, yaml_text)
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
@@ -253,8 +253,17 @@ def test_icalendar(tally):
             tally.events("icalendar", result)
     fuzz(tally, "icalendar", st.tuples(text_or(ics_text()), st.sampled_from([None, "TJ", "Atlantis"]),
                                        st.sampled_from([None, "election", "party"]), st.booleans()), body,
-         known=[("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", None, None,
-                 False)])
+         known=[(_vevent("DTSTART"), None, None, False),
+                (_vevent("DTSTART:20200920T100000Z", "DTSTART:20200921T100000Z"), "TJ", None, False),
+                (_vevent("DTSTART:20200920T100000Z", "DTEND:20200920T110000Z", "DTEND:20200920T120000Z"), "TJ", None,
+                 True),
+                (_vevent("DTSTART:20200920T100000Z", "RRULE:FREQ=DAILY;COUNT=3", "RECURRENCE-ID:20200920T100000Z",
+                         "RECURRENCE-ID:20200921T100000Z"), "TJ", None, False)])
+
+
+def _vevent(*lines: str) -> str:
+    """A one-event calendar with these property lines."""
+    return "\r\n".join(["BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:a", *lines, "END:VEVENT", "END:VCALENDAR", ""])
 
 
 def test_curated_csv(tally):
@@ -307,7 +316,9 @@ def test_acled(tally):
         if result is not None:
             tally.events("acled", result)
     fuzz(tally, "acled", st.tuples(st.one_of(payloads(ACLED, KEYS), mutated(ACLED["data"], KEYS)), st.booleans()),
-         body, known=[([None], False), ({"data": [None, 5, "x"]}, False)])
+         body, known=[([None], False), ({"data": [None, 5, "x"]}, False),
+                      ({"data": [{"event_id_cnty": "X1", "event_date": "2019-11-16", "iso": 364, "admin1": 2**64}]},
+                       False)])
 
 
 # -- the tidy signal CSV and the config file ----------------------------------------------------------
