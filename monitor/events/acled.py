@@ -152,7 +152,8 @@ def _event(rec: dict, source: str) -> dict:
     start, end = local_days(day, day, country_timezone(cc))
     what = rec.get("sub_event_type") or rec.get("event_type") or "Protest"
     place = ", ".join(str(p) for p in (rec.get("location"), rec.get("admin1")) if p)
-    return {"uid": uid, "source": source, "kind": "protest", "country": cc, "region": rec.get("admin1") or None,
+    region = str(rec["admin1"]).strip() if rec.get("admin1") not in (None, "") else None
+    return {"uid": uid, "source": source, "kind": "protest", "country": cc, "region": region,
             "start": start, "end": end, "all_day": True, "title": f"{what}: {place}" if place else str(what),
             "url": None, "description": _description(rec), "raw": raw_json(rec)}
 

@@ -129,10 +129,17 @@ def _drop_broken(cal, vevents: list, lines: dict[str, int], where: str, strict: 
     return broken, skipped
 
 
+# Properties RFC 5545 allows at most once per VEVENT; icalendar hands repeats back as a list.
+_SINGLE_PROPS = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "STATUS", "SUMMARY")
+
+
 def _check_vevent(vevent) -> None:
     if getattr(vevent, "errors", None):
         prop, message = vevent.errors[0]
         raise RowError(prop or "VEVENT", str(vevent.get(prop, "")) if prop else "", message)
+    for prop in _SINGLE_PROPS:
+        if isinstance(vevent.get(prop), list):
+            raise RowError(prop, "", "appears more than once (RFC 5545 allows one per VEVENT)")
     if not str(vevent.get("UID", "")).strip():
         raise RowError("UID", "", "missing (RFC 5545 requires one)")
     if "DTSTART" not in vevent:

@@ -82,7 +82,9 @@ def _grid(shape: PayloadShape, where: str, first: pd.Timestamp, last: pd.Timesta
 
 def _messages(payload: dict) -> str:
     messages = payload.get("messages") if isinstance(payload, dict) else None
-    texts = [m[1] for m in messages or [] if isinstance(m, list) and len(m) > 1 and isinstance(m[1], str)]
+    if not isinstance(messages, list):
+        messages = []
+    texts = [m[1] for m in messages if isinstance(m, list) and len(m) > 1 and isinstance(m[1], str)]
     return "; ".join(texts)[:200] or "no message"
 
 
