@@ -10,7 +10,6 @@ the environment and never reach a log line or the store.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
 import smtplib
@@ -123,12 +122,8 @@ class WebhookChannel:
     def send(self, message: dict) -> None:
         body = message if self.fmt == "json" else {"text": message["text"]}
         try:
-            self.client.post_form(self.url, data=json.dumps(body).encode("utf-8"),
-                                  headers={"Content-Type": "application/json"})
+            self.client.post_json(self.url, body)
         except SourceError as exc:
-            # The client decodes answers as JSON; Slack answers "ok" and others nothing at all.
-            if exc.status is not None and 200 <= exc.status < 300:
-                return
             message = _REDACTOR.scrub(_without_url(exc))
             raise SourceError("webhook", message, safe_target(self.url), exc.status) from None
 

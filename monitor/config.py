@@ -19,6 +19,7 @@ import pandas as pd
 
 from monitor.entities import parse_entity
 from monitor.errors import ConfigError, InputError
+from monitor.events.importer import FORMATS, is_url
 from monitor.timeutil import parse_duration
 
 DEFAULT_DB_URL = "sqlite:///data/monitor.db"
@@ -195,7 +196,15 @@ def _calendar(name: str, table, where: str) -> CalendarConfig:
     table = dict(_typed(table, dict, where, f"calendars.{name}"))
     if "url" not in table:
         raise ConfigError(f"{where}: [calendars.{name}] needs a url")
-    return build(CalendarConfig, table, f"{where}: [calendars.{name}]")
+    calendar = build(CalendarConfig, table, f"{where}: [calendars.{name}]")
+    try:
+        is_url(calendar.url)  # refuses file:, ftp:, data:... now rather than at the first fetch
+    except InputError as exc:
+        raise ConfigError(f"{where}: [calendars.{name}] url: {exc}") from None
+    if calendar.format is not None and calendar.format not in FORMATS:
+        raise ConfigError(f"{where}: [calendars.{name}] format {calendar.format!r} is not one of "
+                          f"{', '.join(FORMATS)}")
+    return calendar
 
 
 def _table(data: dict, key: str, where: str) -> dict:

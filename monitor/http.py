@@ -36,6 +36,7 @@ _SECRET_HEADERS = ("authorization", "x-api-key", "x-auth-token", "cookie", "prox
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CHUNK = 64 * 1024
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+_INCOMPLETE_RE = re.compile(r"IncompleteRead\((\d+) bytes read, (\d+) more expected")
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,11 @@ class HttpClient:
     def post_form(self, url: str, data: Mapping, headers: Mapping | None = None) -> Any:
         """POST form-encoded `data` and decode the JSON answer."""
         return self._decode_json(self._request("POST", url, data=data, headers=headers))
+
+    def post_json(self, url: str, payload: Any, headers: Mapping | None = None) -> bytes:
+        """POST `payload` as JSON and return the answer's raw body (webhooks answer "ok" or nothing)."""
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        return self._request("POST", url, data=json.dumps(payload).encode("utf-8"), headers=sent).content
 
     # -- internals ---------------------------------------------------------------------------
     def _decode_json(self, body: _Body) -> Any:
@@ -277,6 +283,10 @@ def _reason(exc: requests.RequestException) -> str:
     """A short, one-line reason for a transport failure."""
     if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
         return "timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        read = _INCOMPLETE_RE.search(str(exc))
+        return f"body cut short ({read.group(1)} bytes read, {read.group(2)} more expected)" if read \
+            else "body cut short"
     if isinstance(exc, requests.ConnectionError):
         cause = _ERRNO_RE.search(str(exc))
         return f"connection failed ({cause.group(1)})" if cause else "connection failed"

@@ -43,6 +43,7 @@ def test_webhook_delivers_once_and_never_again(sqlite_store, coincidences, https
     result = alerts.deliver(sqlite_store, chans, params(), at=AT)
     assert result["delivered"] == 1 and result["errors"] == []
     body = json.loads(httpserver.log[0][0].get_data())
+    assert httpserver.log[0][0].headers["Content-Type"] == "application/json"
     assert body["key"] == KEY and body["entity"] == "country/TJ" and body["relation"] == "during"
     assert "Kabiri" in body["text"] and body["outage_start"] == "2020-09-16T14:40:00Z"
     # Known now: neither queued again nor sent again (the one-shot handler would answer 500).

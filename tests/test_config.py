@@ -48,6 +48,8 @@ def test_no_config_file_gives_defaults(tmp_path, monkeypatch):
     ("[watch]\nentities = ['country/TJK']", ["watch.entities[0]", "country/TJK"]),
     ("[sources.ioda]\nenabled = 'yes'", ["sources.ioda", "enabled"]),
     ("[calendars.x]\ncountry = 'TJ'", ["calendars.x", "url"]),
+    ("[calendars.x]\nurl = 'file:///etc/passwd'", ["calendars.x", "http(s)", "file:"]),
+    ("[calendars.x]\nurl = 'a.ics'\nformat = 'icsx'", ["calendars.x", "'icsx'", "ics, csv"]),
     ("[store\nurl=", ["not valid TOML"]),
 ])
 def test_bad_config_names_key_and_file(tmp_path, text, names):

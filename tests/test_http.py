@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
@@ -111,6 +112,29 @@ def test_connection_refused_is_retried_then_reported(sleeps):
     with pytest.raises(SourceError, match="connection failed") as info:
         c.get_json(f"http://127.0.0.1:{port}/nothing")
     assert c.requests == 3 and len(sleeps) == 2 and f":{port}/nothing" in info.value.url
+
+
+def test_a_body_cut_short_is_retried_then_reported_in_plain_words(sleeps):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+
+        def serve_half(times: int) -> None:
+            for _ in range(times):
+                conn, _ = server.accept()
+                with conn:
+                    conn.recv(4096)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 b"Content-Length: 100\r\n\r\n" + b'{"data": [' )
+
+        thread = threading.Thread(target=serve_half, args=(2,), daemon=True)
+        thread.start()
+        c = client(sleeps, retries=1, timeout=2)
+        with pytest.raises(SourceError) as info:
+            c.get_json(f"http://127.0.0.1:{server.getsockname()[1]}/half")
+        thread.join(5)
+    assert "body cut short (10 bytes read, 90 more expected) (gave up after 2 attempts)" in str(info.value)
+    assert c.requests == 2 and "IncompleteRead" not in str(info.value)
 
 
 def test_malformed_json_names_the_url(httpserver, sleeps):

@@ -121,7 +121,7 @@ def _format(fmt: str | None, location: str) -> str:
         return fmt
     if location == "acled":
         return "acled"
-    suffix = Path(urlsplit(location).path if _is_url(location) else location).suffix.lower()
+    suffix = Path(urlsplit(location).path if is_url(location) else location).suffix.lower()
     if suffix not in _EXTENSIONS:
         raise InputError(f"cannot tell the format of {location} from its extension: give --format "
                          f"({', '.join(FORMATS)})")
@@ -138,11 +138,11 @@ def _window(window) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
 def _default_name(fmt: str, location: str) -> str:
     if fmt in _FIXED_NAMES:
         return _FIXED_NAMES[fmt]
-    path = urlsplit(location).path if _is_url(location) else location
+    path = urlsplit(location).path if is_url(location) else location
     return source_from_path(Path(path).stem or urlsplit(location).netloc)
 
 
-def _is_url(location: str) -> bool:
+def is_url(location: str) -> bool:
     """True for http(s) URLs; InputError for any other URL scheme (file:, ftp:, data:...)."""
     scheme = _SCHEME_RE.match(location)
     if scheme and Path(location).exists():  # a local file whose name has a colon
@@ -154,7 +154,7 @@ def _is_url(location: str) -> bool:
 
 
 def _read(location: str, http: HttpClient) -> str:
-    if _is_url(location):
+    if is_url(location):
         return http.get_text(location)
     try:
         return Path(location).read_text(encoding="utf-8-sig")
@@ -193,7 +193,7 @@ def _parse(location: str, text: str | None, fmt: str, http: HttpClient, *, name:
 
 def _parse_acled(location: str, http: HttpClient, *, name, country, window, strict, env) -> ParseResult:
     """A saved ACLED answer (a .json file), or a live query (location `acled` or the API base URL)."""
-    if not _is_url(location) and location != "acled":
+    if not is_url(location) and location != "acled":
         try:
             payload = json.loads(_read(location, http))
         except json.JSONDecodeError as exc:
