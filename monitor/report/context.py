@@ -38,8 +38,7 @@ def find_outage(store, outage_id: str | None = None, entity: str | None = None,
                 at: pd.Timestamp | None = None) -> dict:
     """One outage by id, or the one of `entity` covering time `at` (the detector's first, if several)."""
     if outage_id is not None:
-        found = store.read_outages()
-        found = found[found["outage_id"] == outage_id]
+        found = store.read_outages(ids=[outage_id])
         if found.empty:
             raise InputError(f"no outage with id {outage_id!r} in {store.url}")
         return found.iloc[0].to_dict()

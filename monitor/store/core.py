@@ -172,11 +172,13 @@ class Store:
         df["all_day"] = df["all_day"].astype(bool)
         return df
 
-    def read_outages(self, sources=None, entities=None, countries=None, start=None, end=None) -> pd.DataFrame:
+    def read_outages(self, sources=None, entities=None, countries=None, start=None, end=None,
+                     ids=None) -> pd.DataFrame:
         """Outages overlapping [start, end), ordered by start; `end` NaT means ongoing."""
         t = s.outages
         stmt = select(*[t.c[c] for c in OUTAGE_COLUMNS]).where(
             *_in(t.c.source, sources), *_in(t.c.entity, entities), *_in(t.c.country, countries),
+            *_in(t.c.outage_id, ids),
             *_overlap(t.c.start, t.c.end, start, end)).order_by(t.c.start, t.c.entity, t.c.outage_id)
         df = pd.DataFrame(self._rows(stmt), columns=OUTAGE_COLUMNS)
         df["start"], df["end"] = times(df["start"]), times(df["end"], nullable=True)

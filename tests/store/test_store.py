@@ -122,6 +122,7 @@ def test_outages_replace_window_and_json_round_trip(store):
     assert pd.isna(got["end"].iloc[1])  # ongoing
     ongoing = store.read_outages(start=pd.Timestamp("2020-01-01T00:00Z"))
     assert list(ongoing["outage_id"]) == ["b"]
+    assert list(store.read_outages(ids=["b", "zz"])["outage_id"]) == ["b"]
 
 
 def test_correlation_run_round_trip(store):
