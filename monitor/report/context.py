@@ -51,6 +51,21 @@ def find_outage(store, outage_id: str | None = None, entity: str | None = None,
     return found.sort_values(["_rank", "start"]).iloc[0].drop("_rank").to_dict()
 
 
+def latest_run(store, outage_sources, countries, start: pd.Timestamp, end: pd.Timestamp) -> dict | None:
+    """The newest correlation run whose scope holds what a report shows: one of `outage_sources`
+    (any if None), every one of `countries` (a run without a country filter holds them all), and a
+    span overlapping [start, end). Another scope's run (say a later run for another country) would
+    report no coincidence where there is one, or another country's significance."""
+    for run in store.read_correlation_runs():
+        p = run["params"] or {}
+        lo, hi = (pd.Timestamp(t) for t in p.get("span") or (start, end))
+        source_ok = outage_sources is None or "outages" not in p or p["outages"] in outage_sources
+        countries_ok = not p.get("countries") or set(countries or []) <= set(p["countries"])
+        if source_ok and countries_ok and lo < end and start < hi:
+            return store.read_correlation_run(run["run_id"])
+    return None
+
+
 def load_incident(store, outage: dict, params: ReportParams, detect=None) -> IncidentData:
     """Read the signals, events and correlation results around one outage.
 
@@ -58,7 +73,8 @@ def load_incident(store, outage: dict, params: ReportParams, detect=None) -> Inc
     event that the latest correlation run found coinciding with it. `detect` (a DetectParams) is
     described in the methods section when given.
     """
-    run = store.read_correlation_run()
+    country = outage_country(pd.DataFrame([outage])).iloc[0]
+    run = latest_run(store, [outage["source"]], [country], outage["start"], outage["start"] + pd.Timedelta(seconds=1))
     coincidences = store.read_coincidences(run["run_id"]) if run else pd.DataFrame()
     if not coincidences.empty:
         coincidences = coincidences[coincidences["outage_id"] == outage["outage_id"]].reset_index(drop=True)
@@ -219,7 +235,7 @@ def load_digest(store, start: pd.Timestamp, end: pd.Timestamp, countries: list[s
         outages = outages[outage_country(outages).isin(countries)] if not outages.empty else outages
     countries = list(countries) if countries else sorted(outage_country(outages).dropna().unique())
     events = store.read_events(countries=countries, start=start, end=end)
-    run = store.read_correlation_run()
+    run = latest_run(store, outage_sources, countries, start, end)
     coincidences = store.read_coincidences(run["run_id"]) if run else pd.DataFrame()
     if not coincidences.empty:
         coincidences = coincidences[coincidences["outage_id"].isin(outages["outage_id"])]

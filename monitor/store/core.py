@@ -232,6 +232,13 @@ class Store:
                 "finished": from_epoch([r["finished"]])[0], "params": from_json(r["params"]),
                 "summary": from_json(r["summary"])}
 
+    def read_correlation_runs(self) -> list[dict]:
+        """Every run's id, finish time and parameters (its scope among them), newest first."""
+        t = s.correlation_runs
+        rows = self._rows(select(t.c.run_id, t.c.finished, t.c.params).order_by(t.c.run_id.desc()))
+        return [{"run_id": r.run_id, "finished": from_epoch([r.finished])[0], "params": from_json(r.params)}
+                for r in rows]
+
     def read_correlation_summary(self, run_id=None) -> pd.DataFrame:
         run = self.read_correlation_run(run_id)
         return pd.DataFrame(run["summary"] if run else [])

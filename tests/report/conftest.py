@@ -77,7 +77,9 @@ def fill(store, data_dir, events=(PROTEST, LATER), correlate=True, outages=None)
     store.write_events(pd.DataFrame(list(events)))
     if correlate:
         flagged = [e for e in events if e["kind"] == "protest"]
-        store.write_correlation({"permutations": 1000, "seed": 20200916, "windows": {"protest": ["2h", "12h"]}},
+        store.write_correlation({"permutations": 1000, "seed": 20200916, "windows": {"protest": ["2h", "12h"]},
+                                 "outages": "detected", "countries": None,
+                                 "span": ["2019-11-01T00:00:00Z", "2019-12-01T00:00:00Z"]},
                                 pd.DataFrame([coincidence(e) for e in flagged], columns=COINCIDENCE_COLUMNS),
                                 pd.DataFrame(SUMMARY))
 

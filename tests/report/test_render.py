@@ -98,7 +98,7 @@ def test_incident_without_correlation_and_with_an_ongoing_outage(sqlite_store, i
     iran.fill(sqlite_store, data_dir, correlate=False, outages=[iran.outage_row(end=None)])
     text = _text(_incident(sqlite_store).text)
     assert "End ongoing (no end yet)" in text and "Duration ongoing" in text
-    assert "No correlation has been run on this store yet" in text
+    assert "No stored correlation run covers this outage" in text
     assert "Fuel price protests begin across Iran" in text     # still listed as a nearby event
 
 
@@ -155,6 +155,23 @@ def test_markdown_digest(iran_store):
     assert "| ★ | IR | protest | permutation |" in rendered.text
     assert "|  | all | all | permutation |" in rendered.text
     assert set(rendered.attachments) == {"d.csv", "d-significance.csv", "d-overview.png", "d-coincidences.png"}
+
+
+def test_reports_use_the_latest_correlation_run_whose_scope_holds_them(iran_store, iran):
+    """A later run for another country, source or time must not blank out Iran's coincidence."""
+    empty = pd.DataFrame(columns=iran.coincidence(iran.PROTEST).keys())
+    for scope in ({"outages": "detected", "countries": ["TJ"], "span": ["2019-11-01T00:00:00Z", "2019-12-01T00:00:00Z"]},
+                  {"outages": "stop", "countries": None, "span": ["2019-11-01T00:00:00Z", "2019-12-01T00:00:00Z"]},
+                  {"outages": "detected", "countries": None, "span": ["2020-01-01T00:00:00Z", "2020-02-01T00:00:00Z"]}):
+        iran_store.write_correlation(scope, empty, pd.DataFrame([iran.SUMMARY[0] | {"country": "TJ"}]))
+    incident = load_incident(iran_store, find_outage(iran_store, outage_id=OUTAGE_ID), PARAMS)
+    assert incident.run["run_id"] == 1 and list(incident.coincidences["event_uid"]) == ["ir-2019-fuel"]
+    digest = load_digest(iran_store, T("2019-11-01T00:00Z"), T("2019-12-01T00:00Z"), ["IR"])
+    assert digest.run["run_id"] == 1 and len(digest.coincidences) == 1
+    iran_store.write_correlation({"outages": "detected", "countries": ["IR", "TJ"],
+                                  "span": ["2019-11-10T00:00:00Z", "2019-11-30T00:00:00Z"]}, empty, pd.DataFrame())
+    assert load_incident(iran_store, incident.outage, PARAMS).run["run_id"] == 5  # newer, and its scope holds IR
+    assert load_digest(iran_store, T("2020-03-01T00:00Z"), T("2020-04-01T00:00Z"), ["IR"]).run is None
 
 
 def test_coverage_and_gaps_count_nan_and_missing_bins():
