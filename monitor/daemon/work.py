@@ -27,7 +27,9 @@ from monitor.detect.run import run_detection
 from monitor.entities import Entity
 from monitor.errors import ConfigError, InputError, MonitorError
 from monitor.events.importer import import_events
-from monitor.report import ReportParams, load_digest, load_incident, render_digest, render_incident, write_report
+from monitor.plot import outage_country
+from monitor.report import (ReportParams, latest_run, load_digest, load_incident, render_digest, render_incident,
+                            write_report)
 from monitor.sources.registry import get_source
 from monitor.timeutil import iso, now
 
@@ -194,7 +196,9 @@ class Work:
             with self._state:
                 self._reports_due = False
             return []
-        flags = self.store.read_coincidences()
+        countries = outage_country(outages).unique().tolist()
+        run = latest_run(self.store, ["detected"], countries, outages["start"].min(), self.clock())
+        flags = self.store.read_coincidences(run["run_id"]) if run else pd.DataFrame(columns=["outage_id"])
         counts = flags.groupby("outage_id").size().to_dict() if not flags.empty else {}
         done = self.store.read_deliveries(channel=REPORTED)
         seen = dict(zip(done["key"], done["payload"]))

@@ -69,6 +69,11 @@ def test_a_new_coincidence_rewrites_the_report_and_alerts(sqlite_store, make_con
     assert woken[-1] == "alerts"
     report = sqlite_store.read_deliveries(channel="report").iloc[0]["payload"]
     assert report["coincidences"] == 1
+    # A later correlation run of another scope (a user's, for Tajikistan) changes nothing here.
+    sqlite_store.write_correlation({"outages": "detected", "countries": ["TJ"],
+                                    "span": ["2019-11-01T00:00:00Z", "2019-12-01T00:00:00Z"]},
+                                   pd.DataFrame(), pd.DataFrame())
+    assert work.analyse().detail["reports"] == 0
     delivered = work.deliver_alerts()
     assert delivered.items == 1 and delivered.errors == []
     alert = json.loads(httpserver.log[0][0].get_data())
