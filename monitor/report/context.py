@@ -54,16 +54,18 @@ def find_outage(store, outage_id: str | None = None, entity: str | None = None,
 def latest_run(store, outage_sources, countries, start: pd.Timestamp, end: pd.Timestamp) -> dict | None:
     """The newest correlation run whose scope holds what a report shows: one of `outage_sources`
     (any if None), every one of `countries` (a run without a country filter holds them all), and a
-    span overlapping [start, end). Another scope's run (say a later run for another country) would
-    report no coincidence where there is one, or another country's significance."""
-    for run in store.read_correlation_runs():
-        p = run["params"] or {}
+    span overlapping [start, end); a run over all event kinds before one limited to some. Another
+    scope's run (say a later run for another country, or for exams only) would report no coincidence
+    where there is one, or another country's significance."""
+    def holds(p: dict) -> bool:
         lo, hi = (pd.Timestamp(t) for t in p.get("span") or (start, end))
         source_ok = outage_sources is None or "outages" not in p or p["outages"] in outage_sources
         countries_ok = not p.get("countries") or set(countries or []) <= set(p["countries"])
-        if source_ok and countries_ok and lo < end and start < hi:
-            return store.read_correlation_run(run["run_id"])
-    return None
+        return source_ok and countries_ok and lo < end and start < hi
+
+    runs = [run for run in store.read_correlation_runs() if holds(run["params"] or {})]
+    runs.sort(key=lambda run: bool((run["params"] or {}).get("kinds")))  # stable: newest first within each
+    return store.read_correlation_run(runs[0]["run_id"]) if runs else None
 
 
 def load_incident(store, outage: dict, params: ReportParams, detect=None) -> IncidentData:

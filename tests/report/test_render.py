@@ -171,6 +171,9 @@ def test_reports_use_the_latest_correlation_run_whose_scope_holds_them(iran_stor
     iran_store.write_correlation({"outages": "detected", "countries": ["IR", "TJ"],
                                   "span": ["2019-11-10T00:00:00Z", "2019-11-30T00:00:00Z"]}, empty, pd.DataFrame())
     assert load_incident(iran_store, incident.outage, PARAMS).run["run_id"] == 5  # newer, and its scope holds IR
+    iran_store.write_correlation({"outages": "detected", "countries": None, "kinds": ["exam"],
+                                  "span": ["2019-11-01T00:00:00Z", "2019-12-01T00:00:00Z"]}, empty, pd.DataFrame())
+    assert load_incident(iran_store, incident.outage, PARAMS).run["run_id"] == 5  # not the exams-only run 6
     assert load_digest(iran_store, T("2020-03-01T00:00Z"), T("2020-04-01T00:00Z"), ["IR"]).run is None
 
 
