@@ -83,7 +83,7 @@ class Misbehave:
 
     kind: str
     status: int = 503
-    retry_after: str | None = None
+    retry_after: str | Callable[[], str] | None = None  # a callable is called when answering (an HTTP date)
     delay: float = 0.0
     size: int = 0
     content_type: str = "text/html; charset=utf-8"
@@ -286,7 +286,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _status(self, fault: Misbehave, proxy: FaultProxy) -> None:
-        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        retry_after = fault.retry_after() if callable(fault.retry_after) else fault.retry_after
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
         headers.update(dict(fault.headers))
         body = fault.body if fault.body is not None else json.dumps(
             {"error": f"injected {fault.status}"}).encode()
