@@ -24,7 +24,9 @@ def register(sub) -> None:
     kinds.required = True
     inc = kinds.add_parser("incident", help="one outage: when, how deep, which events coincide, the data")
     inc.add_argument("--outage-id", help="the outage's id (see `outage-monitor status` / `detect --format json`)")
-    inc.add_argument("--entity", type=parse_entity, help="with --at: the outage of this entity covering that time")
+    inc.add_argument("--entity", type=parse_entity,
+                     help="with --at: the outage of this entity covering that time (else a shutdown report "
+                          "of its country)")
     inc.add_argument("--at", type=parse_time, metavar="T", help="a time inside the outage (ISO 8601 or unix s)")
     inc.add_argument("--out", metavar="FILE", help="FILE.html or FILE.md (default: incident-<entity>-<start>.html)")
     inc.set_defaults(func=run_incident)
@@ -34,7 +36,9 @@ def register(sub) -> None:
     dig.add_argument("--country", type=country_code, action="append", metavar="CC",
                      help="ISO code or name (repeatable; default: every country with an outage)")
     dig.add_argument("--outages", action="append", metavar="SOURCE",
-                     help="outages of this source (repeatable; default: detected; 'all' for every source)")
+                     help="outages of this source, or the shutdown reports of this imported list (stop, "
+                          "ioda-outages, ...) (repeatable; default: detected; 'all' for every source of "
+                          "the outages table)")
     dig.add_argument("--out", metavar="FILE", help="FILE.html or FILE.md (default: digest-<from>-<until>.html)")
     dig.set_defaults(func=run_digest)
 

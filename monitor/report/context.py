@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pycountry
 
+from monitor.correlate.run import load_outages, reports_as_outages
 from monitor.entities import Entity
 from monitor.errors import InputError
 from monitor.frames import EVENT_COLUMNS, SIGNAL_COLUMNS, empty
@@ -36,15 +37,27 @@ class IncidentData:
 
 def find_outage(store, outage_id: str | None = None, entity: str | None = None,
                 at: pd.Timestamp | None = None) -> dict:
-    """One outage by id, or the one of `entity` covering time `at` (the detector's first, if several)."""
+    """One outage by id, or the one of `entity` covering time `at` (the detector's first, if several).
+
+    Documented shutdowns (events of kind shutdown_report, id "<source>:<uid>") count as outages too,
+    after those of the outages table, so an incident report can be written for a reported shutdown.
+    """
     if outage_id is not None:
         found = store.read_outages(ids=[outage_id])
+        if found.empty:
+            source, _, uid = outage_id.partition(":")
+            reports = store.read_events(kinds=["shutdown_report"], sources=[source])
+            found = reports_as_outages(reports[reports["uid"] == uid])
         if found.empty:
             raise InputError(f"no outage with id {outage_id!r} in {store.url}")
         return found.iloc[0].to_dict()
     if entity is None or at is None:
         raise InputError("give an outage id, or an entity and a time")
     found = store.read_outages(entities=[entity], start=at, end=at + pd.Timedelta(seconds=1))
+    country = Entity.parse(entity).country
+    if found.empty and country:
+        found = reports_as_outages(store.read_events(countries=[country], kinds=["shutdown_report"], start=at,
+                                                     end=at + pd.Timedelta(seconds=1)))
     if found.empty:
         raise InputError(f"no outage of {entity} covers {iso(at)} in {store.url}")
     found = found.assign(_rank=(found["source"] != "detected").astype(int))
@@ -129,15 +142,16 @@ def incident_context(data: IncidentData, params: ReportParams) -> dict:
         "kind": "incident",
         "title": f"Outage in {_place(country, o['entity'])}, {o['start']:%Y-%m-%d %H:%M} UTC",
         "outage": {**o, "ongoing": ongoing, "country": country, "country_name": country_name(country),
-                   "duration": None if ongoing else o["end"] - o["start"],
-                   "detail": _detail(o.get("detail"))},
+                   "duration": None if ongoing else o["end"] - o["start"], "reported": o.get("method") == "report",
+                   "detail": _detail(o.get("detail")),
+                   "detail_record": o.get("detail") if isinstance(o.get("detail"), dict) else {}},
         "tz": data.tz,
         "params": params,
         "window": data.window,
         "depths": signal_depths(data.signals, o["start"], _end(o, data.signals), params.baseline,
                                 o.get("detail")),
         "coincidences": _coincidences(data.coincidences, data.events, summary),
-        "nearby": _nearby(data.events, flagged),
+        "nearby": _nearby(data.events, flagged | {tuple(o["outage_id"].split(":", 1))}),  # not itself
         "run": data.run,
         "table_start": around(data.signals, o["start"], params.table_rows),
         "table_end": None if ongoing else around(data.signals, o["end"], params.table_rows),
@@ -232,7 +246,11 @@ def load_digest(store, start: pd.Timestamp, end: pd.Timestamp, countries: list[s
                 outage_sources: list[str] | None = ("detected",), detect=None) -> DigestData:
     """Read outages, events, correlation results and signals of `countries` over [start, end);
     `detect` (a DetectParams) is described in the methods section when given."""
-    outages = store.read_outages(sources=list(outage_sources) if outage_sources else None, start=start, end=end)
+    if outage_sources:  # each source's outages, or its documented shutdowns (as correlate reads them)
+        frames = [load_outages(store, source, countries, start, end) for source in outage_sources]
+        outages = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    else:
+        outages = store.read_outages(start=start, end=end)
     if countries:
         outages = outages[outage_country(outages).isin(countries)] if not outages.empty else outages
     countries = list(countries) if countries else sorted(outage_country(outages).dropna().unique())

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from monitor.config import build
+from monitor.correlate import run_correlation
 from monitor.detect.params import DetectParams
 from monitor.errors import ConfigError, InputError
 from monitor.report import (ReportParams, find_outage, load_digest, load_incident, render_digest,
@@ -175,6 +176,27 @@ def test_reports_use_the_latest_correlation_run_whose_scope_holds_them(iran_stor
                                   "span": ["2019-11-01T00:00:00Z", "2019-12-01T00:00:00Z"]}, empty, pd.DataFrame())
     assert load_incident(iran_store, incident.outage, PARAMS).run["run_id"] == 5  # not the exams-only run 6
     assert load_digest(iran_store, T("2020-03-01T00:00Z"), T("2020-04-01T00:00Z"), ["IR"]).run is None
+
+
+def test_a_documented_shutdown_gets_an_incident_report_and_a_digest(sqlite_store, iran):
+    """The Tajikistan case: no signal is stored, the shutdown is a report in a calendar."""
+    speech = iran.event_row("tj-kabiri", "Kabiri speaks online", "2020-09-15T19:00Z", "2020-09-16T19:00Z",
+                            kind="opposition_event", country="TJ")
+    cut = iran.event_row("tj-outage", "Internet outage in Tajikistan (reported)", "2020-09-16T14:40Z",
+                         "2020-09-16T15:40Z", kind="shutdown_report", country="TJ", url="https://example.org/tj")
+    sqlite_store.write_events(pd.DataFrame([speech, cut]))
+    run_correlation(sqlite_store, "starter", countries=["TJ"])
+    outage = find_outage(sqlite_store, entity="country/TJ", at=T("2020-09-16T15:00Z"))
+    assert outage["outage_id"] == "starter:tj-outage"
+    assert find_outage(sqlite_store, outage_id="starter:tj-outage")["start"] == T("2020-09-16T14:40Z")
+    text = render_incident(load_incident(sqlite_store, outage, PARAMS), PARAMS, "md", "tj").text
+    assert "**Reported as:** [Internet outage in Tajikistan (reported)](<https://example.org/tj>)" in text
+    assert "Depth:" not in text and "| [Kabiri speaks online](<https://example.org/protests>) (starter) |" in text
+    assert "Other events nearby" not in text  # the report itself is not an event near itself
+    digest = load_digest(sqlite_store, T("2020-09-01T00:00Z"), T("2020-10-01T00:00Z"), ["TJ"], ["starter"])
+    assert list(digest.outages["outage_id"]) == ["starter:tj-outage"] and len(digest.coincidences) == 1
+    with pytest.raises(InputError, match="no outages from 'stop'"):
+        load_digest(sqlite_store, T("2020-09-01T00:00Z"), T("2020-10-01T00:00Z"), ["TJ"], ["stop"])
 
 
 def test_coverage_and_gaps_count_nan_and_missing_bins():
