@@ -85,8 +85,8 @@ def load_incident(store, outage: dict, params: ReportParams, detect=None) -> Inc
     """Read the signals, events and correlation results around one outage.
 
     The window is the outage with `params.margin` either side, widened to show the start of every
-    event that the correlation run covering it (see latest_run) found coinciding with it. `detect` (a DetectParams) is
-    described in the methods section when given.
+    event that the correlation run covering it (see latest_run) found coinciding with it. `detect`
+    (a DetectParams) is described in the methods section when given.
     """
     country = outage_country(pd.DataFrame([outage])).iloc[0]
     run = latest_run(store, [outage["source"]], [country], outage["start"], outage["start"] + pd.Timedelta(seconds=1))
