@@ -144,6 +144,10 @@ def _check_vevent(vevent) -> None:
         raise RowError("UID", "", "missing (RFC 5545 requires one)")
     if "DTSTART" not in vevent:
         raise RowError("DTSTART", "", "missing")
+    rules = vevent.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        if not rule.get("FREQ"):
+            raise RowError("RRULE", rule.to_ical().decode("utf-8", "replace"), "has no FREQ (RFC 5545 requires one)")
     start, end = vevent["DTSTART"].dt, vevent.get("DTEND")
     if end is not None and type(end.dt) is type(start) and _comparable(start, end.dt) and end.dt < start:
         raise RowError("DTEND", end.dt.isoformat(), f"before DTSTART {start.isoformat()}")

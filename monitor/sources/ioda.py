@@ -50,10 +50,8 @@ def _series_frame(shape: PayloadShape, series: Any, path: str) -> pd.DataFrame:
     datasource = shape.need(series, "datasource", str, path)
     start = shape.epoch(series, "from", path)
     until = shape.epoch(series, "until", path)
-    step = shape.need(series, "step", int, path)
+    step = shape.bounded(shape.need(series, "step", int, path), 1, MAX_EPOCH, f"{path}.step")
     values = shape.need(series, "values", list, path)
-    if step <= 0:
-        raise shape.error(f"{path}.step", f"is {step}, expected a positive number of seconds")
     if until < start or (until - start) % step:
         raise shape.error(f"{path}.until", f"({until}) is not from ({start}) plus a whole number of steps ({step})")
     expected = (until - start) // step

@@ -137,6 +137,14 @@ def test_an_end_before_the_start_is_an_error():
         _parse(text)
 
 
+def test_a_rule_without_freq_is_an_error_naming_the_event():
+    text = _cal("UID:nofreq\r\nDTSTART:20200916T100000Z\r\nRRULE:COUNT=3\r\nSUMMARY:b",
+                "UID:fine\r\nDTSTART:20200917T100000Z\r\nSUMMARY:c")
+    with pytest.raises(ParseError, match=r"UID=nofreq \(line \d+\): field RRULE = 'COUNT=3': has no FREQ"):
+        _parse(text)
+    assert list(_parse(text, strict=False).events["title"]) == ["c"]
+
+
 def test_a_cancelled_instance_of_a_series_is_reported_and_the_rest_kept():
     text = _cal("UID:s\r\nDTSTART:20200916T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\nSUMMARY:s",
                 "UID:s\r\nRECURRENCE-ID:20200917T100000Z\r\nDTSTART:20200917T100000Z\r\nSTATUS:CANCELLED\r\nSUMMARY:s")

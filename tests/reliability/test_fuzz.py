@@ -169,7 +169,10 @@ def test_ioda_signals(tally):
             tally.frame("ioda signals", df, SIGNAL_COLUMNS, "signals")
     huge_from = {"data": [[{"entityType": "country", "entityCode": "IR", "datasource": "bgp", "from": 2**63,
                             "until": 2**63 + 300, "step": 300, "values": [1]}]]}
-    fuzz(tally, "ioda signals", st.tuples(payloads(IODA_SIGNALS, KEYS, ioda_signals())), body, known=[(huge_from,)])
+    huge_step = {"data": [[{"entityType": "country", "entityCode": "IR", "datasource": "bgp", "from": 0,
+                            "until": 0, "step": 2**70, "values": []}]]}  # found by the full profile
+    fuzz(tally, "ioda signals", st.tuples(payloads(IODA_SIGNALS, KEYS, ioda_signals())), body,
+         known=[(huge_from,), (huge_step,)])
 
 
 def test_ioda_events(tally):
@@ -258,7 +261,8 @@ def test_icalendar(tally):
                 (_vevent("DTSTART:20200920T100000Z", "DTEND:20200920T110000Z", "DTEND:20200920T120000Z"), "TJ", None,
                  True),
                 (_vevent("DTSTART:20200920T100000Z", "RRULE:FREQ=DAILY;COUNT=3", "RECURRENCE-ID:20200920T100000Z",
-                         "RECURRENCE-ID:20200921T100000Z"), "TJ", None, False)])
+                         "RECURRENCE-ID:20200921T100000Z"), "TJ", None, False),
+                (_vevent("DTSTART:20200920T100000Z", "RRULE:COUNT=3"), "TJ", None, False)])  # no FREQ: full profile
 
 
 def _vevent(*lines: str) -> str:
