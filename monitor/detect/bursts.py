@@ -7,7 +7,10 @@ average. We keep bursts that disconnected at least `min_fraction` of the entity'
 judge entities with `min_probes` probes; our addition: that fraction must go down within `span`
 (on a sparse stream a slow drizzle of unrelated flaps doubles the rate too). An outage runs from
 the burst's first disconnection to the median time at which its probes reconnected after their
-last disconnection in the burst (open when fewer than half came back within the data).
+last disconnection in the burst (open when fewer than half came back within the data). Its depth
+is the largest share of the entity's probes down at one moment (`peak_at`), not the share that
+disconnected at some point of the burst (`disconnected_fraction`): probes flapping one after the
+other over hours are not an outage of all of them.
 
 The probe count of an entity is the number of distinct probes in its events unless the caller
 passes `probe_counts` (e.g. from the RIPE Atlas probe list): probes that never disconnect write no
@@ -82,6 +85,21 @@ def _reconnections(events: pd.DataFrame, probes: np.ndarray, after: np.ndarray) 
     return out
 
 
+def _peak_down(events: pd.DataFrame, start: int, stop: int) -> tuple[int, int]:
+    """(most probes down at once, when) between start and stop, counting disconnections from start on."""
+    window = events[(events["secs"] >= start) & (events["secs"] <= stop)].sort_values("secs", kind="stable")
+    down: set = set()
+    peak, at = 0, start
+    for secs, probe, event in zip(window["secs"].tolist(), window["probe_id"].tolist(), window["event"].tolist()):
+        if event == "disconnect":
+            down.add(probe)
+            if len(down) > peak:
+                peak, at = len(down), secs
+        else:
+            down.discard(probe)
+    return peak, at
+
+
 def _entity_bursts(entity: str, events: pd.DataFrame, total: int, params: BurstParams) -> list[dict]:
     down = events[events["event"] == "disconnect"].sort_values("secs", kind="stable")
     secs, probes = down["secs"].to_numpy(), down["probe_id"].to_numpy()
@@ -99,11 +117,15 @@ def _entity_bursts(entity: str, events: pd.DataFrame, total: int, params: BurstP
         start = int(secs[first])
         stop = data_end if is_open else int(end)
         asns = sorted({int(a) for a in down["asn"].iloc[first:last + 1].dropna()})
+        peak, peak_at = _peak_down(events, start, stop)
+        depth = peak / total
         rows.append({"entity": entity, "datasource": params.datasource, "start": start,
-                     "end": max(stop, start + 1), "level": "critical", "depth": fraction,
-                     "area": fraction * (max(stop, start + 1) - start) / 60, "open": is_open,
+                     "end": max(stop, start + 1), "level": "critical", "depth": depth,
+                     "area": depth * (max(stop, start + 1) - start) / 60, "open": is_open,
                      "method": "kleinberg",
                      "detail": {"probes": int(total), "disconnected": len(last_down),
+                                "disconnected_fraction": fraction, "peak_down": peak,
+                                "peak_at": int(peak_at),
                                 "disconnections": int(last - first + 1), "asns": asns,
                                 "last_disconnection": int(secs[last]), "gamma": params.gamma, "s": params.s}})
     return rows

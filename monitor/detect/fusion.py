@@ -44,6 +44,9 @@ def _per_datasource(alerts: pd.DataFrame) -> pd.DataFrame:
                         area=("area", "sum"), alerts=("area", "size"), method=("method", "first"),
                         critical=("level", lambda s: bool((s == "critical").any())))
     table["open"] = grouped["open"].last().astype(bool)  # open-ness of the alert that ends last
+    deepest = latest.loc[grouped["depth"].idxmax().dropna(), ["cluster", "datasource", "detail"]]
+    table["peak_at"] = deepest.set_index(["cluster", "datasource"])["detail"].map(  # bursts: when most were down
+        lambda d: d.get("peak_at") if isinstance(d, dict) else None).reindex(table.index)
     return table.reset_index()
 
 
@@ -101,6 +104,7 @@ def _outage(span: pd.Series, group: list[dict], nodata: dict) -> dict:
                                      "area": float(r["area"]), "alerts": int(r["alerts"]),
                                      "level": "critical" if r["critical"] else "warning",
                                      "method": str(r["method"])}
+              | ({"peak_at": iso(_utc(r["peak_at"]))} if pd.notna(r.get("peak_at")) else {})
               for r in group}
     detail = {"datasources": per_ds, "nodata_minutes": nodata, "ongoing": ongoing, "seen_until": iso(last)}
     return {"outage_id": outage_id(entity, start), "source": SOURCE, "entity": entity,
