@@ -12,6 +12,7 @@ import pandas as pd
 from monitor.correlate.coincidences import DAY, find_coincidences, prepare_events, prepare_outages
 from monitor.correlate.params import CorrelateParams
 from monitor.correlate.significance import Circle, significance
+from monitor.entities import Entity
 from monitor.errors import InputError
 from monitor.frames import EVENT_KINDS, OUTAGE_COLUMNS
 from monitor.timeutil import from_epoch, iso, now, parse_time, to_epoch
@@ -32,11 +33,12 @@ class CorrelationResult:
 
 
 def correlate(outages: pd.DataFrame, events: pd.DataFrame, params: CorrelateParams | None = None,
-              start=None, end=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+              start=None, end=None, observed: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Flag coincidences and test them: (COINCIDENCE_COLUMNS frame, summary frame).
 
     `start`/`end` bound the observed span (UTC); by default it is the outages' own span, widened by
-    the longest windows so events at its edges still count.
+    the longest windows so events at its edges still count. `observed` (country -> (start, end))
+    narrows each country's test to where it was observed (see observed_spans).
     """
     params = params or CorrelateParams()
     lo, hi = analysis_span(outages, events, params, start, end)
@@ -45,7 +47,8 @@ def correlate(outages: pd.DataFrame, events: pd.DataFrame, params: CorrelatePara
     prepared_events = prepare_events(_overlapping(events, lo, hi), params)
     flags = find_coincidences(prepared_outages, prepared_events)
     circle = Circle.of(lo, hi, int(pd.Timedelta(params.shift_unit).total_seconds()))
-    return flags, significance(prepared_outages, prepared_events, circle, params)
+    spans = {c: (_seconds(a), _seconds(b)) for c, (a, b) in (observed or {}).items()}
+    return flags, significance(prepared_outages, prepared_events, circle, params, spans)
 
 
 def analysis_span(outages: pd.DataFrame, events: pd.DataFrame, params: CorrelateParams,
@@ -119,9 +122,12 @@ def run_correlation(store, outages_source: str = DETECTED, countries=None, kinds
         raise InputError(f"nothing to correlate: no outages from {outages_source!r} and no calendar "
                          "events for the chosen countries, kinds and times")
     lo, hi = analysis_span(outages, events, params, start, end)
-    flags, summary = correlate(outages, events, params, from_epoch([lo])[0], from_epoch([hi])[0])
+    observed = observed_spans(store.signal_summary()) if outages_source == DETECTED else {}
+    flags, summary = correlate(outages, events, params, from_epoch([lo])[0], from_epoch([hi])[0], observed)
     stored = dict(params.to_dict(), outages=outages_source, countries=sorted(countries or []) or None,
-                  kinds=sorted(kinds or []) or None, span=[iso(from_epoch([lo])[0]), iso(from_epoch([hi])[0])])
+                  kinds=sorted(kinds or []) or None, span=[iso(from_epoch([lo])[0]), iso(from_epoch([hi])[0])],
+                  observed={c: [iso(a), iso(b)] for c, (a, b) in sorted(observed.items())
+                            if not countries or c in countries} or None)
     run_id = store.write_correlation(stored, flags, summary, started=started)
     return CorrelationResult(run_id, stored, flags, summary)
 
@@ -149,6 +155,19 @@ def _calendar_kinds(kinds) -> list[str] | None:
         raise InputError(f"unknown event kind {unknown[0]!r}: use one of "
                          f"{', '.join(k for k in EVENT_KINDS if k != 'shutdown_report')}")
     return list(kinds)
+
+
+def observed_spans(summary: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """Country -> (first day, day after the last) of its country-level signals (store.signal_summary()).
+
+    Detected outages exist only where signals do, so chance is counted over this span, not over
+    years in which the store holds nothing for the country. Gaps inside it still count as observed.
+    """
+    codes = summary["entity"].map(lambda e: Entity.parse(e).country)
+    known = summary.assign(country=codes).dropna(subset=["country"])
+    spans = known.groupby("country").agg(first=("first", "min"), last=("last", "max"))
+    return {str(c): (r["first"].floor("D"), r["last"].floor("D") + pd.Timedelta("1D"))
+            for c, r in spans.iterrows()}
 
 
 def _signal_coverage(store, entities) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

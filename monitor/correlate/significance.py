@@ -80,20 +80,33 @@ class _Country:
 
 
 def significance(outages: pd.DataFrame, events: pd.DataFrame, circle: Circle,
-                 params: CorrelateParams) -> pd.DataFrame:
-    """The summary frame (SUMMARY_COLUMNS) for prepared outages and events starting in the circle."""
-    end = circle.start + circle.period
-    outages = outages[(outages["a"] >= circle.start) & (outages["a"] < end)]
-    events = events[(events["s"] >= circle.start) & (events["s"] < end)]
+                 params: CorrelateParams, spans: dict | None = None) -> pd.DataFrame:
+    """The summary frame (SUMMARY_COLUMNS) for prepared outages and events starting in the circle.
+
+    `spans` (country -> (start, end) unix seconds) narrows a country's circle to where it was
+    observed: outages can only be found where signals exist, and counting chance over years
+    without data would make any coincidence look unlikely.
+    """
     rng = np.random.default_rng(params.seed)
-    exact = circle.rotations <= params.permutations
     countries: dict[str, _Country] = {}
     by_country = dict(tuple(outages.sort_values("a", kind="stable").groupby("country", sort=False)))
     no_outages = outages.iloc[:0]
     for country, ev in events.groupby("country", sort=True):
-        draws = rng.integers(0, circle.rotations, params.permutations)
-        shifts = np.arange(circle.rotations) if exact else draws
-        cells, any_cell = _country_cells(by_country.get(country, no_outages), ev, circle, shifts)
+        lo, hi = circle.start, circle.start + circle.period
+        if spans and country in spans:
+            lo, hi = max(lo, spans[country][0]), min(hi, spans[country][1])
+        if hi <= lo:
+            continue  # never observed inside the span: nothing to test
+        own = Circle.of(lo, hi, circle.unit)
+        out = by_country.get(country, no_outages)
+        out = out[(out["a"] >= own.start) & (out["a"] < own.start + own.period)]
+        ev = ev[(ev["s"] >= own.start) & (ev["s"] < own.start + own.period)]
+        if ev.empty:
+            continue
+        exact = own.rotations <= params.permutations
+        draws = rng.integers(0, own.rotations, params.permutations)
+        shifts = np.arange(own.rotations) if exact else draws
+        cells, any_cell = _country_cells(out, ev, own, shifts)
         countries[country] = _Country(cells, any_cell, draws if exact else np.arange(len(draws)), exact)
     rows = []
     for country, c in countries.items():
@@ -287,8 +300,10 @@ def _finish(df: pd.DataFrame, params: CorrelateParams) -> pd.DataFrame:
         df["rate_ratio"] = np.where(expected > 0, df["observed"] / expected, np.nan)
         df["ci_low"] = np.where(expected > 0, [b[0] for b in bounds] / expected, np.nan)
         df["ci_high"] = np.where(expected > 0, [b[1] for b in bounds] / expected, np.nan)
+    too_few = df["too_few"].to_numpy(dtype=bool)
+    df.loc[too_few, ["rate_ratio", "ci_low", "ci_high"]] = np.nan  # not a figure anyone should quote
     floor = np.where(df["method"] == "permutation", 1.0 / (df["permutations"] + 1), 0.0)
-    untestable = df["too_few"].to_numpy() | (floor > params.alpha) | df["p_value"].isna().to_numpy()
+    untestable = too_few | (floor > params.alpha) | df["p_value"].isna().to_numpy()
     df.loc[untestable, "p_value"] = np.nan
     df["p_adjusted"] = np.nan
     for method in METHODS:

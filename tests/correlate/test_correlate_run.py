@@ -135,6 +135,27 @@ def test_detected_outages_are_tested_over_the_signal_coverage(store, outages, ev
     assert result.params["span"] == ["2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z"]
 
 
+def test_each_country_is_tested_only_where_it_was_observed(store, outages, events):
+    """Signals of another country years earlier must not stretch the chance baseline of this one."""
+    def signals(entity, first, last):
+        times = pd.date_range(first, last, freq="1h", tz="UTC")
+        return pd.DataFrame({"entity": entity, "datasource": "bgp", "time": times, "value": np.ones(len(times))})
+
+    store.write_signals(signals("country/SY", "2020-02-20", "2020-04-30"))
+    out = outages(weekly(3))
+    out["source"] = "detected"
+    store.write_outages(out)
+    store.write_events(events(weekly(3)))
+    alone = run_correlation(store, params=CorrelateParams(permutations=100)).summary
+    store.write_signals(signals("country/KE", "2016-06-01", "2016-06-08"))
+    kenya = outages([pd.Timestamp("2016-06-07T13:00Z")])
+    store.write_outages(kenya.assign(source="detected", entity="country/KE", country="KE", outage_id="ke"))
+    both = run_correlation(store, params=CorrelateParams(permutations=100))
+    assert both.params["span"][0] == "2016-06-01T00:00:00Z"  # the store's whole coverage...
+    assert both.params["observed"]["SY"] == ["2020-02-20T00:00:00Z", "2020-05-01T00:00:00Z"]
+    pd.testing.assert_series_equal(both.summary["expected"], alone["expected"])  # ...but SY's own span counts
+
+
 def test_unknown_outage_source_and_kind(store, outages):
     with pytest.raises(InputError, match="no outages from 'nope'"):
         run_correlation(store, "nope")
