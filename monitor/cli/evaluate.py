@@ -39,7 +39,9 @@ def run(args, ctx) -> int:
         return 0
     print(f"reference {args.reference}: {summary['references']} outage(s) where signals exist, "
           f"{summary['matched']} matched, {summary['missed']} missed; {summary['detected']} detected, "
-          f"{summary['false_alarms']} matching no reference")
+          f"{summary['false_alarms']} matching no reference"
+          + (f", {summary['outside_period']} outside the reference's period (not judged)"
+             if summary["outside_period"] else ""))
     for key in ("recall", "precision"):
         if summary[key] is not None:
             print(f"{key}: {summary[key]:.0%}")
@@ -47,6 +49,7 @@ def run(args, ctx) -> int:
         if summary[key] is not None:
             print(f"median |{label} error|: {summary[key]:.0f} min")
     shown = rows.drop(columns=["title"]).copy()
+    shown[["reference_id", "outage_id"]] = shown[["reference_id", "outage_id"]].fillna("-")
     for col in ("start_error_minutes", "end_error_minutes"):
         shown[col] = shown[col].round(0)
     print_frame(shown, empty="(no rows)")

@@ -6,7 +6,9 @@ References are either rows of the outages table collected from other detectors (
 Now's STOP list `stop`, IODA's hand-checked list `ioda-outages`, a curated list by its name).
 
 Only references we could have seen count: the entity must have signals from before the reference
-starts until at least its start. A detected outage and a reference match when they are of the
+starts until at least its start. Only detections within the reference's own period (its first
+start to its last end) are judged: IODA's list starts in 2018, so a 2016 outage is neither a match
+nor a false alarm of it. A detected outage and a reference match when they are of the
 same entity and overlap, allowing `slack` either side. A detection that matches no reference is a
 false alarm *with respect to that reference*: a list of shutdowns does not list power cuts or cable
 cuts, so read that number with the reference's scope in mind. STOP gives dates only: its start and
@@ -22,6 +24,7 @@ import pandas as pd
 
 from monitor.detect.fusion import SOURCE
 from monitor.errors import InputError
+from monitor.timeutil import iso
 
 OUTAGE_REFERENCES = ("ioda-events", "ioda-alerts", "cloudflare-radar")
 EVENT_REFERENCES = ("stop", "ioda-outages")
@@ -81,8 +84,13 @@ def evaluate(detected: pd.DataFrame, reference: pd.DataFrame, coverage: pd.DataF
     `store.signal_summary()`), which says where signals exist. Each reference is paired with the
     overlapping detection whose start is closest to its own.
     """
-    reference = _covered(_utc(reference), coverage).reset_index(drop=True)
+    reference = _utc(reference)
+    period = (reference["start"].min() - params.slack,
+              reference["end"].fillna(reference["start"]).max() + params.slack)
+    reference = _covered(reference, coverage).reset_index(drop=True)
     detected = _utc(detected[detected["entity"].isin(set(coverage["entity"]))]).reset_index(drop=True)
+    outside = detected[(detected["start"] > period[1]) | (detected["end"].notna() & (detected["end"] < period[0]))]
+    detected = detected.drop(outside.index).reset_index(drop=True)
     ref_end = reference["end"].fillna(reference["start"] + params.slack)
     pairs = reference.assign(ref_end=ref_end).reset_index(names="r").merge(
         detected.reset_index(names="d"), on="entity", suffixes=("", "_det"))
@@ -103,13 +111,18 @@ def evaluate(detected: pd.DataFrame, reference: pd.DataFrame, coverage: pd.DataF
     alarm_rows = pd.DataFrame({"status": "false alarm", "entity": alarms["entity"],
                                "outage_id": alarms["outage_id"], "detected_start": alarms["start"],
                                "detected_end": alarms["end"], "title": ""})
-    result = pd.concat([rows, alarm_rows], ignore_index=True) if len(alarm_rows) else rows
+    outside_rows = pd.DataFrame({"status": "outside the reference's period", "entity": outside["entity"],
+                                 "outage_id": outside["outage_id"], "detected_start": outside["start"],
+                                 "detected_end": outside["end"], "title": ""})
+    result = pd.concat([f for f in (rows, alarm_rows, outside_rows) if len(f)] or [rows], ignore_index=True)
     result = result.reindex(columns=RESULT_COLUMNS)
-    return result, _summary(result, len(detected), len(matched_ids))
+    summary = _summary(result, len(detected), len(matched_ids))
+    summary.update(outside_period=int(len(outside)), period=[iso(t) for t in period] if len(reference) else None)
+    return result, summary
 
 
 def _summary(result: pd.DataFrame, detections: int, matched_detections: int) -> dict:
-    refs = result[result["status"] != "false alarm"]
+    refs = result[result["status"].isin(["match", "miss"])]
     hits = refs[refs["status"] == "match"]
 
     def median_abs(col):

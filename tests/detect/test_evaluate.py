@@ -39,11 +39,13 @@ def test_matches_misses_false_alarms_and_errors():
     rows, summary = evaluate(
         detected(("country/IR", "2019-11-16 14:05", "2019-11-23 13:40"),
                  ("country/IR", "2019-12-01 10:00", "2019-12-01 12:00"),
-                 ("country/SD", "2019-06-03 09:30", None)),
+                 ("country/SD", "2019-06-03 09:30", None),
+                 ("country/IR", "2016-06-07 07:00", "2016-06-07 14:00")),  # before the list begins
         references(("country/IR", "2019-11-16 14:00", "2019-11-24 20:30"),
                    ("country/SD", "2019-06-03 10:00", "2019-07-09 00:00"),
                    ("country/IR", "2019-09-01 00:00", "2019-09-02 00:00"),
-                   ("country/TJ", "2019-10-01 00:00", "2019-10-02 00:00")),  # no signals for TJ
+                   ("country/TJ", "2019-10-01 00:00", "2019-10-02 00:00"),  # no signals for TJ
+                   ("country/TJ", "2019-12-30 00:00", "2019-12-31 00:00")),
         COVERAGE)
     by_ref = rows.set_index("reference_id")
     assert by_ref.loc["ref0", "status"] == "match"
@@ -54,10 +56,13 @@ def test_matches_misses_false_alarms_and_errors():
     assert by_ref.loc["ref2", "status"] == "miss" and "ref3" not in by_ref.index
     alarms = rows[rows["status"] == "false alarm"]
     assert list(alarms["detected_start"]) == [ts("2019-12-01 10:00")]
+    assert list(rows[rows["status"] == "outside the reference's period"]["detected_start"]) == \
+        [ts("2016-06-07 07:00")]  # neither a match nor a false alarm of a list that starts in 2019
     assert summary == {"references": 3, "matched": 2, "missed": 1, "detected": 3, "false_alarms": 1,
                        "recall": pytest.approx(2 / 3), "precision": pytest.approx(2 / 3),
                        "median_abs_start_error_minutes": 17.5,
-                       "median_abs_end_error_minutes": 24 * 60 + 6 * 60 + 50}
+                       "median_abs_end_error_minutes": 24 * 60 + 6 * 60 + 50, "outside_period": 1,
+                       "period": ["2019-06-03T09:00:00Z", "2019-12-31T01:00:00Z"]}
 
 
 def test_slack_decides_near_misses():
