@@ -11,8 +11,11 @@ import pandas as pd
 
 from monitor.errors import InputError
 
-_EPOCH_RE = re.compile(r"^-?\d{1,12}(\.\d+)?$")
-_HAS_OFFSET_RE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+# ISO 8601 only: a date, or a date and time (`T` or a space) with an optional `Z` or offset.
+_ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}"
+                     r"(?P<time>[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(?P<offset>Z|[+-]\d{2}:?\d{2})?)?")
+_EPOCH_RE = re.compile(r"\d{9,}")  # unix seconds as text: 9+ digits (1973 on), so "2019" is no epoch
+_EXPECTED = "not an ISO 8601 date or time (e.g. 2019-11-16 or 2019-11-16T14:00Z) nor unix seconds"
 
 
 def now() -> pd.Timestamp:
@@ -21,8 +24,9 @@ def now() -> pd.Timestamp:
 
 
 def parse_time(value, *, what: str = "time", naive: str = "utc") -> pd.Timestamp:
-    """Parse ISO 8601 (with offset or `Z`), a bare date, or unix seconds into a UTC Timestamp.
+    """ISO 8601 (a date, or a date and time with optional `Z`/offset) or unix seconds -> UTC Timestamp.
 
+    Text is unix seconds only when all digits and at least 9 of them; numbers from code always are.
     `naive="utc"` reads a time without offset as UTC (fine for command-line options);
     `naive="error"` refuses it (for data files, where a guess would silently shift every point).
     """
@@ -31,19 +35,25 @@ def parse_time(value, *, what: str = "time", naive: str = "utc") -> pd.Timestamp
     elif isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
         if not np.isfinite(value):
             raise InputError(f"bad {what} {value!r}: not a finite number")
-        ts = pd.Timestamp(int(value), unit="s", tz="UTC")
+        try:
+            ts = pd.Timestamp(int(value), unit="s", tz="UTC")
+        except (ValueError, OverflowError) as exc:
+            raise InputError(f"bad {what} {value!r}: out of range for unix seconds") from exc
     elif isinstance(value, str):
         text = value.strip()
         if not text:
             raise InputError(f"bad {what}: empty")
-        if _EPOCH_RE.match(text):
-            return parse_time(float(text), what=what)
-        if naive == "error" and "T" in text.upper() and not _HAS_OFFSET_RE.search(text):
+        if _EPOCH_RE.fullmatch(text):
+            return parse_time(int(text), what=what)
+        iso_match = _ISO_RE.fullmatch(text.upper())
+        if not iso_match:
+            raise InputError(f"bad {what} {text!r}: {_EXPECTED}")
+        if naive == "error" and iso_match["time"] and not iso_match["offset"]:
             raise InputError(f"bad {what} {text!r}: a date-time needs a UTC offset or 'Z'")
         try:
-            ts = pd.Timestamp(text)
+            ts = pd.Timestamp(iso_match[0])
         except (ValueError, OverflowError) as exc:
-            raise InputError(f"bad {what} {text!r}: not ISO 8601 or unix seconds") from exc
+            raise InputError(f"bad {what} {text!r}: not a valid date or time") from exc
     else:
         raise InputError(f"bad {what} {value!r}: not a time")
     if ts is pd.NaT:

@@ -6,8 +6,9 @@ import logging
 import sys
 
 from monitor.entities import parse_datasource, parse_entity
+from monitor.errors import InputError
 from monitor.tidy import read_tidy_csv, write_tidy
-from monitor.timeutil import parse_time
+from monitor.timeutil import iso, parse_time
 
 log = logging.getLogger("monitor.cli.signals")
 
@@ -46,8 +47,27 @@ def run_import(args, ctx) -> int:
 
 
 def run_export(args, ctx) -> int:
+    if args.start is not None and args.end is not None and args.end <= args.start:
+        raise InputError(f"--until {iso(args.end)} is not after --from {iso(args.start)}")
     df = ctx.store.read_signals(entities=[args.entity], datasources=args.datasource, start=args.start, end=args.end)
     if df.empty:
-        log.warning("no signals for %s in %s", args.entity, ctx.store.url)
+        _explain_nothing(ctx.store, args)
     sys.stdout.write(write_tidy(df, args.format))
     return 0
+
+
+def _explain_nothing(store, args) -> None:
+    """No rows: an entity or datasource that is not stored is an InputError (likely a typo);
+    a valid series with no points in the window is only a note on stderr."""
+    summary = store.signal_summary()
+    stored = summary[summary["entity"] == args.entity]
+    if stored.empty:
+        raise InputError(f"no signals stored for {args.entity} in {store.url}")
+    if args.datasource and not stored["datasource"].isin(args.datasource).any():
+        raise InputError(f"no {args.entity} signals from {', '.join(args.datasource)} in {store.url}; "
+                         f"stored datasources: {', '.join(stored['datasource'])}")
+    if args.datasource:
+        stored = stored[stored["datasource"].isin(args.datasource)]
+    log.warning("no signals for %s between %s and %s (stored from %s to %s)", args.entity,
+                iso(args.start) or "the start", iso(args.end) or "the end",
+                iso(stored["first"].min()), iso(stored["last"].max()))

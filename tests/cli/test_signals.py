@@ -1,6 +1,7 @@
 """`signals import/export` on the real Iran series, on SQLite and PostgreSQL."""
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -84,3 +85,55 @@ def test_help_lists_subcommands():
     assert proc.returncode == 0
     for command in ("signals", "status"):
         assert command in proc.stdout
+
+
+@pytest.fixture
+def two_series_db(tmp_path, capsys):
+    """country/IR with bgp and ping-slash24 points on 2019-11-16 14:00 and 14:10 UTC."""
+    db = f"sqlite:///{tmp_path}/m.db"
+    path = tmp_path / "s.csv"
+    path.write_text("time,entity,datasource,value\n"
+                    "2019-11-16T14:00:00Z,country/IR,bgp,1\n2019-11-16T14:10:00Z,country/IR,bgp,2\n"
+                    "2019-11-16T14:00:00Z,country/IR,ping-slash24,3\n")
+    assert main(["--db", db, "signals", "import", str(path)]) == 0
+    capsys.readouterr()
+    return db
+
+
+def _export(db, *options):
+    return main(["--db", db, "signals", "export", "--entity", "country/IR", *options])
+
+
+def test_export_reversed_range_is_an_error(two_series_db, capsys):
+    assert _export(two_series_db, "--from", "2019-11-17", "--until", "2019-11-16") == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == ("outage-monitor: error: --until 2019-11-16T00:00:00Z is not after "
+                   "--from 2019-11-17T00:00:00Z\n")
+
+
+def test_export_unknown_datasource_names_the_stored_ones(two_series_db, capsys):
+    assert _export(two_series_db, "--datasource", "ping-slash-24") == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "no country/IR signals from ping-slash-24" in err
+    assert "stored datasources: bgp, ping-slash24" in err
+
+
+def test_export_entity_without_signals_is_named(two_series_db, capsys):
+    assert main(["--db", two_series_db, "signals", "export", "--entity", "country/IQ"]) == 2
+    err = capsys.readouterr().err
+    assert "no signals stored for country/IQ" in err and err.count("\n") == 1
+
+
+def test_export_empty_window_is_a_note_not_an_error(two_series_db, capsys, caplog):
+    assert _export(two_series_db, "--datasource", "bgp", "--from", "2019-11-17") == 0
+    assert capsys.readouterr().out.strip() == "time,entity,datasource,value"
+    [note] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert note == ("no signals for country/IR between 2019-11-17T00:00:00Z and the end "
+                    "(stored from 2019-11-16T14:00:00Z to 2019-11-16T14:10:00Z)")
+
+
+def test_export_refuses_a_year_as_time(two_series_db, capsys):
+    assert _export(two_series_db, "--from", "2019") == 2
+    assert "bad time '2019': not an ISO 8601 date or time" in capsys.readouterr().err
