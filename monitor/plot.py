@@ -17,6 +17,8 @@ from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
 
 from monitor.entities import Entity
 from monitor.errors import InputError
@@ -30,6 +32,16 @@ EVENT_KIND_COLORS = {"election": "#6A3D9A", "results": "#CAB2D6", "protest": "#E
                      "opposition_event": "#B35806", "exam": "#2C7FB8", "coup": "#000000",
                      "shutdown_report": "#BE1D2D", "other": "#777777"}
 LABEL_CHARS = 40
+# Event labels sit in a band above the plot area, staggered on up to EVENT_LABEL_ROWS rows; lengths in points.
+EVENT_LABEL_ROWS = 5
+EVENT_LABEL_SIZE = 7
+EVENT_LABEL_BASE = 4.5      # first row's bottom above the axes (the `v` marker reaches 3 pt above)
+EVENT_LABEL_PITCH = 1.6     # row spacing, in font sizes
+EVENT_LABEL_PAD = 1.0       # between a marker and the start (or end) of its label
+EVENT_LABEL_GAP = 4.0       # least horizontal space between two labels on one row
+EVENT_LABEL_HINTING = 0.12  # extra width a label may take when hinted for a raster
+EVENT_LABEL_MIN_CHARS = 12  # a label shortened to make room for a neighbour keeps at least this many
+TIMELINE_SIZE = (10, 4.2)   # inches, without the label band
 UTC = "UTC"
 
 
@@ -134,8 +146,10 @@ def plot_timeline(signals: pd.DataFrame, outages: pd.DataFrame | None = None,
     """One entity's signals, one line per datasource in percent of its window maximum.
 
     Outages of the entity are shaded in IODA's outage red, events are dashed vertical markers
-    labelled with their (shortened) title, gaps stay gaps. The time axis is UTC; `tz` (default: the
-    country's zone) is noted under it. `credit` is printed in the corner (data attribution).
+    labelled with their (shortened) title, gaps stay gaps. The labels are staggered on rows in a band
+    above the plot area, so labels of events close in time never overlap; the figure grows by that
+    band. The time axis is UTC; `tz` (default: the country's zone) is noted under it. `credit` is
+    printed in the corner (data attribution).
     """
     if entity is None:
         entities = signals["entity"].unique() if not signals.empty else []
@@ -144,23 +158,30 @@ def plot_timeline(signals: pd.DataFrame, outages: pd.DataFrame | None = None,
         entity = entities[0]
     start, end = _window(signals, start, end)
     tz = tz or local_zone(entity)
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    fig = Figure(figsize=TIMELINE_SIZE, layout="constrained")
     ax = fig.add_subplot()
     _draw_signals(ax, signals[signals["entity"] == entity], start, end)
     if outages is not None and not outages.empty:
         _draw_outages(ax, outages[outages["entity"] == entity], start, end)
-    if events is not None and not events.empty:
-        _draw_events(ax, events, start, end)
+    labels = _draw_events(ax, events, start, end) if events is not None and not events.empty else []
     _time_axis(ax, start, end)
-    ax.set_ylim(0, 125)
+    ax.set_ylim(0, 110)
     ax.set_ylabel("% of window maximum")
     ax.set_xlabel(zone_note(tz, start, end))
     ax.grid(True, color="#E6E6E6", linewidth=0.6)
-    ax.set_title(f"{entity}  {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC", fontsize=10, loc="left")
+    title = f"{entity}  {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
+    ax.set_title(title, fontsize=10, loc="left")
     if ax.get_legend_handles_labels()[0]:
         fig.legend(loc="outside lower center", ncols=5, fontsize=7, frameon=False)
     if credit:
         fig.text(0.995, 0.995, credit, ha="right", va="top", fontsize=6, color="#555555", parse_math=False)
+    if labels:
+        band, omitted = _place_event_labels(fig, ax, labels)
+        if omitted:
+            title += f"   ({omitted} event label{'s' if omitted > 1 else ''} left out for space)"
+        # the figure grows by the label band, so the plot area keeps its height; the title sits above the band
+        fig.set_figheight(TIMELINE_SIZE[1] + band / 72)
+        ax.set_title(title, fontsize=10, loc="left", pad=band + 4)
     return fig
 
 
@@ -196,22 +217,138 @@ def _draw_outages(ax, outages: pd.DataFrame, start: pd.Timestamp, end: pd.Timest
         labelled = True
 
 
-def _draw_events(ax, events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> None:
-    """Dashed line and label at each event's start; an event begun before the window and still
-    running is marked at the window's left edge with a `←`."""
+def _draw_events(ax, events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> list[tuple]:
+    """Dashed line and `v` marker at each event's start; an event begun before the window and still
+    running is marked at the window's left edge (its label starts with `←`).
+
+    Returns the labels to place, as (x, text, colour, full title) in window order; `_place_event_labels`
+    draws them once the layout is known.
+    """
     ends = events["end"].where(events["end"].notna(), events["start"])
     shown = events[(events["start"] < end) & ((events["start"] >= start) | (ends > start))].sort_values("start")
-    lanes = (0.98, 0.80)  # alternate label heights so neighbours overlap less
-    for i, row in enumerate(shown.itertuples(index=False)):
+    labels = []
+    for row in shown.itertuples(index=False):
         before = row.start < start
         x = to_num([max(row.start, start)])[0]
         color = EVENT_KIND_COLORS.get(row.kind, EVENT_KIND_COLORS["other"])
         ax.axvline(x, color=color, linestyle="--", linewidth=0.9, gid="event")
         ax.plot([x], [1.0], marker="v", color=color, markersize=6, transform=ax.get_xaxis_transform(),
                 clip_on=False, gid="event-marker")
-        label = ("← " if before else " ") + _short(row.title)
-        ax.text(x, lanes[i % 2], label, transform=ax.get_xaxis_transform(), ha="left", va="top",
-                fontsize=7, color=color, parse_math=False, clip_on=True, gid="event-label")
+        title = _title(row)
+        labels.append((x, ("← " if before else "") + _short(title), color, title))
+    return labels
+
+
+def _title(row) -> str:
+    title = row.title if isinstance(row.title, str) else ""
+    return " ".join(title.split()) or str(row.kind or "event")
+
+
+def _label_width(text: str) -> float:
+    """Width in points that an event label may take when drawn, at any dpi.
+
+    Measured from the font's outlines (unhinted, as SVG draws it); raster output hints glyphs to the
+    pixel grid, which makes a label up to ~10 % wider or narrower depending on the dpi, so a margin
+    is added.
+    """
+    width = text_to_path.get_text_width_height_descent(text, FontProperties(size=EVENT_LABEL_SIZE),
+                                                        ismath=False)[0]
+    return width * (1 + EVENT_LABEL_HINTING)
+
+
+def _fit(text: str, width: float) -> str | None:
+    """`text`, cut with an ellipsis to fit `width` points; None when that leaves under EVENT_LABEL_MIN_CHARS."""
+    if _label_width(text) <= width:
+        return text
+    body = text.rstrip("…")
+    lo, hi = EVENT_LABEL_MIN_CHARS - 1, len(body) - 1  # characters kept before the ellipsis
+    if lo > hi or _label_width(body[:lo].rstrip() + "…") > width:
+        return None
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _label_width(body[:mid].rstrip() + "…") <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return body[:lo].rstrip() + "…"
+
+
+def _stagger(labels: list[tuple], axes_width: float, xlim: tuple[float, float]) -> tuple[list[dict], int]:
+    """Rows for event labels over an axes `axes_width` points wide, chosen greedily.
+
+    A label starts at its marker, or ends there when it would run past the right edge. Taken from left
+    to right, each goes on the lowest row where it clears the row's last label by EVENT_LABEL_GAP. When
+    all EVENT_LABEL_ROWS rows are taken there, the row whose last label can keep the most text is
+    shortened to make room; failing that, the label is left out (its marker line stays).
+
+    Returns the placed labels ({index, row, align, text}) and how many were left out.
+    """
+    lo, hi = xlim
+    items = []
+    for i, (x, text, _, _) in enumerate(labels):
+        anchor = (x - lo) / (hi - lo) * axes_width
+        width = _label_width(text)
+        right = anchor + EVENT_LABEL_PAD + width > axes_width and anchor - EVENT_LABEL_PAD - width >= 0
+        left = anchor - EVENT_LABEL_PAD - width if right else anchor + EVENT_LABEL_PAD
+        items.append({"index": i, "left": left, "width": width, "align": "right" if right else "left",
+                      "text": text})
+    rows: list[dict] = []     # the last label of each row
+    placed, omitted = [], 0
+    for item in sorted(items, key=lambda it: (it["left"], it["index"])):
+        free = [r for r, last in enumerate(rows) if last["left"] + last["width"] + EVENT_LABEL_GAP <= item["left"]]
+        if free:
+            row = free[0]
+        elif len(rows) < EVENT_LABEL_ROWS:
+            rows.append({})
+            row = len(rows) - 1
+        else:
+            row = max(range(len(rows)), key=lambda r: item["left"] - rows[r]["left"])
+            last = rows[row]
+            room = item["left"] - EVENT_LABEL_GAP - last["left"]
+            cut = _fit(last["text"], room) if last["align"] == "left" else None
+            if cut is None:
+                omitted += 1
+                continue
+            last.update(text=cut, width=_label_width(cut))
+        item["row"] = row
+        rows[row] = item
+        placed.append(item)
+    return sorted(placed, key=lambda it: it["index"]), omitted
+
+
+def _place_event_labels(fig: Figure, ax, labels: list[tuple]) -> tuple[float, int]:
+    """Event labels on rows above the plot area, so labels of events close in time never overlap.
+
+    The rows are chosen against the width of the laid-out axes; each label is offset from its marker
+    in points, so it keeps its place whatever the dpi the figure is saved at. A label's `full_title`
+    keeps the event's whole title when the text is shortened. Returns the height of the label band in
+    points and the number of labels left out.
+    """
+    engine = fig.get_layout_engine()
+    pitch = EVENT_LABEL_SIZE * EVENT_LABEL_PITCH
+    texts, width = [], None
+    for _ in range(3):   # should the layout nudge the axes width once the labels are in, place again
+        if engine is not None:
+            engine.execute(fig)
+        now = ax.get_position().width * fig.get_figwidth() * 72
+        if width is not None and abs(now - width) < 0.5:
+            break
+        width = now
+        for text in texts:
+            text.remove()
+        placed, omitted = _stagger(labels, width, ax.get_xlim())
+        texts = []
+        for item in placed:
+            x, _, color, title = labels[item["index"]]
+            dx = EVENT_LABEL_PAD if item["align"] == "left" else -EVENT_LABEL_PAD
+            text = ax.annotate(item["text"], xy=(x, 1.0), xycoords=ax.get_xaxis_transform(),
+                               xytext=(dx, EVENT_LABEL_BASE + item["row"] * pitch), textcoords="offset points",
+                               ha=item["align"], va="bottom", fontsize=EVENT_LABEL_SIZE, color=color,
+                               parse_math=False, annotation_clip=False, clip_on=False, gid="event-label")
+            text.full_title = title
+            texts.append(text)
+    rows = 1 + max((item["row"] for item in placed), default=-1)
+    return (EVENT_LABEL_BASE + rows * pitch if rows else 0.0), omitted
 
 
 def outage_country(outages: pd.DataFrame) -> pd.Series:

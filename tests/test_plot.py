@@ -102,9 +102,71 @@ def test_outages_shaded_clipped_to_window_and_events_labelled(iran):
     assert (x0, x1) == (pytest.approx(mdates.date2num(T("2019-11-16T16:20Z"))), pytest.approx(mdates.date2num(end)))
     assert to_hex(spans[0].get_facecolor()).upper() == plot.OUTAGE_COLOR
     labels = [t.get_text() for t in _gid(fig, "event-label")]
-    assert labels == ["← Fuel price protests $5 and $10", " Second event"]   # `$` stays literal
+    assert labels == ["← Fuel price protests $5 and $10", "Second event"]   # `$` stays literal
     assert len(_gid(fig, "event")) == 2
     fig.draw_without_rendering()   # mathtext would choke on a `$...$` title if it were parsed
+
+
+def _drawn(fig):
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    return renderer
+
+
+def _overlapping(boxes):
+    return [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+
+
+CLUSTER = [("2019-11-16T16:30Z", "Shutdown (Broadband and mobile) reported nationwide by NetBlocks", "shutdown_report"),
+           ("2019-11-16T16:32Z", "Nationwide protests against the petrol price increase", "protest"),
+           ("2019-11-16T16:40Z", "Opposition calls for a general strike", "opposition_event"),
+           ("2019-11-16T16:55Z", "Exam postponed", "exam"),
+           ("2019-11-16T17:05Z", "Mobile operators confirm the cut", "other")]
+
+
+@pytest.mark.parametrize("start,end,dpi", [("2019-11-14T00:00Z", "2019-11-24T00:00Z", 100),   # 10 days
+                                           ("2019-11-14T00:00Z", "2019-11-24T00:00Z", 220),
+                                           ("2019-11-16T16:00Z", "2019-11-16T18:00Z", 100)])  # 2 hours
+def test_labels_of_events_minutes_apart_do_not_overlap_and_stay_in_the_figure(iran, start, end, dpi):
+    events = pd.DataFrame([_event(t, title, kind) for t, title, kind in CLUSTER]
+                          + [_event("2019-11-23T23:50Z", "Mobile data restored in some provinces", "other")])
+    fig = plot.plot_timeline(iran, events=events, entity="country/IR", start=T(start), end=T(end),
+                             tz="Asia/Tehran", credit="Data: IODA (Georgia Tech)")
+    fig.set_dpi(dpi)
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    texts = _gid(fig, "event-label")
+    shown = sum(T(start) <= e["start"] < T(end) for e in events.to_dict("records"))
+    assert len(texts) == shown and len(_gid(fig, "event")) == shown   # every event labelled, every line kept
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    assert not _overlapping(boxes)
+    inside = fig.bbox
+    assert all(inside.x0 <= b.x0 and b.x1 <= inside.x1 and inside.y0 <= b.y0 and b.y1 <= inside.y1 for b in boxes)
+    # in a band between the plot area and the title, so neither the signals nor the title are covered
+    plot_area, title = ax.get_window_extent(renderer), ax.title.get_window_extent(renderer)
+    assert all(plot_area.y1 < b.y0 and b.y1 < title.y0 for b in boxes)
+    # each label starts at its marker (or ends at it near the right edge); a long title is shortened
+    near = renderer.points_to_pixels(2)
+    for t, b in zip(texts, boxes):
+        x = ax.transData.transform((t.xy[0], 0))[0]
+        assert b.x0 == pytest.approx(x, abs=near) or b.x1 == pytest.approx(x, abs=near)
+        assert t.full_title in {title for _, title, _ in CLUSTER} | {"Mobile data restored in some provinces"}
+        assert t.get_text() == t.full_title or t.get_text().endswith("…")
+    assert len({t.get_position()[1] for t in texts}) > 1   # staggered on several rows
+
+
+def test_a_crowd_of_events_keeps_its_markers_and_leaves_out_what_cannot_fit(iran):
+    times = pd.date_range("2019-11-16T16:00Z", periods=12, freq="2min")
+    events = pd.DataFrame([_event(t, f"Event number {i} with a rather long descriptive title")
+                           for i, t in enumerate(times)])
+    fig = plot.plot_timeline(iran, events=events, entity="country/IR", start=T("2019-11-14T00:00Z"),
+                             end=T("2019-11-24T00:00Z"))
+    renderer = _drawn(fig)
+    texts = _gid(fig, "event-label")
+    assert len(_gid(fig, "event")) == 12
+    assert len(texts) == plot.EVENT_LABEL_ROWS
+    assert not _overlapping([t.get_window_extent(renderer) for t in texts])
+    assert f"{12 - plot.EVENT_LABEL_ROWS} event labels left out for space" in fig.axes[0].get_title(loc="left")
 
 
 def test_axis_is_utc_with_the_local_zone_noted():
