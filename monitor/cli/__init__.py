@@ -43,9 +43,18 @@ class Context:
 
     @property
     def store(self):
+        """The existing store (a SQLite path that does not exist is an error: likely a typo)."""
+        return self._open(create=False)
+
+    @property
+    def new_store(self):
+        """The store, created if it does not exist yet (for the commands that bring data in)."""
+        return self._open(create=True)
+
+    def _open(self, create: bool):
         if self._store is None:
             from monitor.store import open_store
-            self._store = open_store(self.db_url)
+            self._store = open_store(self.db_url, create=create)
         return self._store
 
     def close(self) -> None:

@@ -45,7 +45,7 @@ def run(args, ctx) -> int:
             raise InputError(f"--datasource applies to ioda only, not {spec.name}")
         options["datasources"] = list(dict.fromkeys(args.datasource))
     base_url = args.base_url or (source_config.base_url if source_config else None) or spec.base_url
-    summary = collect(ctx.store, spec.name, _entities(args, ctx, spec), start=args.start, end=args.end,
+    summary = collect(ctx.new_store, spec.name, _entities(args, ctx, spec), start=args.start, end=args.end,
                       base_url=base_url, options=options, progress=args.start is not None)
     if ctx.verbosity >= 0:
         _print(summary)

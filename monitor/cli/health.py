@@ -3,14 +3,10 @@ with one line either way. Docker's health check runs it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from monitor.config import build
 from monitor.daemon.lock import LOCK
 from monitor.daemon.params import DaemonParams
+from monitor.store.core import missing_sqlite_file
 from monitor.timeutil import epoch, now
 
 
@@ -21,7 +17,7 @@ def register(sub) -> None:
 
 def run(args, ctx) -> int:
     params = build(DaemonParams, ctx.config.daemon, f"{ctx.config.path or 'config'}: [daemon]")
-    missing = _missing_sqlite_file(ctx.db_url)
+    missing = missing_sqlite_file(ctx.db_url)
     if missing:
         print(f"unhealthy: the store {missing} does not exist yet")
         return 1
@@ -37,13 +33,3 @@ def run(args, ctx) -> int:
     print(f"healthy: daemon {lock['holder']} on {store.url}, heartbeat {age} s ago")
     return 0
 
-
-def _missing_sqlite_file(url: str) -> str | None:
-    """The path of a SQLite store that does not exist (opening it would create an empty one)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None  # opening it gives the clear error
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return None if Path(parsed.database).exists() else parsed.database

@@ -40,7 +40,7 @@ def run_import(args, ctx) -> int:
                                entity=args.entity, datasource=args.datasource, strict=not args.skip_bad)
     for line, reason in bad[:20]:
         log.warning("%s: line %d: %s (skipped)", name, line, reason)
-    written = ctx.store.write_signals(frame)
+    written = ctx.new_store.write_signals(frame)
     print(f"{name}: {len(frame)} points read, {written} new or changed, {len(bad)} bad rows skipped "
           f"-> {ctx.store.url}")
     return 0

@@ -31,9 +31,28 @@ log = logging.getLogger("monitor.store")
 BUSY_TIMEOUT_MS = 30_000
 
 
-def open_store(url: str) -> "Store":
-    """Open (creating or upgrading as needed) the store at `url`."""
+def open_store(url: str, create: bool = True) -> "Store":
+    """Open (creating or upgrading as needed) the store at `url`.
+
+    `create=False` refuses a SQLite file that does not exist, so a mistyped path is an error rather
+    than a new empty store that looks as if the data were gone.
+    """
+    missing = None if create else missing_sqlite_file(url)
+    if missing:
+        raise StoreError(f"no store at {missing}: check --db / $MONITOR_DB (collect, events import, "
+                         "signals import, demo and daemon create one)")
     return Store(url)
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite store that does not exist (opening it would create an empty one)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # opening it gives the clear error
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return None if Path(parsed.database).exists() else parsed.database
 
 
 class Store:

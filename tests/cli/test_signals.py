@@ -57,10 +57,17 @@ def test_strict_import_writes_nothing_and_skip_bad_counts(tmp_path, capsys):
     assert main(["--db", db, "signals", "import", str(path)]) == 2
     err = capsys.readouterr().err
     assert "bad.csv: line 3: bad time 'not-a-time'" in err and err.count("\n") == 1
-    assert main(["--db", db, "status"]) == 0
-    assert "(none)" in capsys.readouterr().out.split("events:")[0]
+    assert main(["--db", db, "status"]) == 2  # nothing written: not even an empty store
+    assert "no store at" in capsys.readouterr().err
     assert main(["--db", db, "signals", "import", str(path), "--skip-bad"]) == 0
     assert "1 points read, 1 new or changed, 1 bad rows skipped" in capsys.readouterr().out
+
+
+def test_a_mistyped_store_path_is_an_error_not_a_new_empty_store(tmp_path, capsys):
+    for command in (["status"], ["signals", "export", "--entity", "country/IR"]):
+        assert main(["--db", f"sqlite:///{tmp_path}/typo/monitr.db", *command]) == 2
+        assert "no store at" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
 
 
 def test_bad_inputs_are_one_line_errors_without_traceback(tmp_path):
