@@ -124,8 +124,9 @@ def _drop_broken(cal, vevents: list, lines: dict[str, int], where: str, strict: 
         if bad:
             broken.append(vevent)
             skipped.extend(bad)
-    if broken:
-        cal.subcomponents = [c for c in cal.subcomponents if not any(c is b for b in broken)]
+    if broken:  # wherever they are nested (a VEVENT inside another component is still walked)
+        for component in cal.walk():
+            component.subcomponents = [c for c in component.subcomponents if not any(c is b for b in broken)]
     return broken, skipped
 
 

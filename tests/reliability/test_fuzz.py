@@ -262,7 +262,8 @@ def test_icalendar(tally):
                  True),
                 (_vevent("DTSTART:20200920T100000Z", "RRULE:FREQ=DAILY;COUNT=3", "RECURRENCE-ID:20200920T100000Z",
                          "RECURRENCE-ID:20200921T100000Z"), "TJ", None, False),
-                (_vevent("DTSTART:20200920T100000Z", "RRULE:COUNT=3"), "TJ", None, False)])  # no FREQ: full profile
+                (_vevent("DTSTART:20200920T100000Z", "RRULE:COUNT=3"), "TJ", None, False),  # no FREQ: full profile
+                (_vevent("DTSTART:20200920T100000Z", "BEGIN:VEVENT", "UID:b", "END:VEVENT"), "TJ", None, False)])
 
 
 def _vevent(*lines: str) -> str:
