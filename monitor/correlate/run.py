@@ -37,8 +37,9 @@ def correlate(outages: pd.DataFrame, events: pd.DataFrame, params: CorrelatePara
     """Flag coincidences and test them: (COINCIDENCE_COLUMNS frame, summary frame).
 
     `start`/`end` bound the observed span (UTC); by default it is the outages' own span, widened by
-    the longest windows so events at its edges still count. `observed` (country -> (start, end))
-    narrows each country's test to where it was observed (see observed_spans).
+    the longest windows so events at its edges still count. `observed` (country -> (start, end)),
+    when given, narrows each country's test to where it was observed (see observed_spans) and
+    leaves out the countries it does not name that have no outage.
     """
     params = params or CorrelateParams()
     lo, hi = analysis_span(outages, events, params, start, end)
@@ -47,7 +48,7 @@ def correlate(outages: pd.DataFrame, events: pd.DataFrame, params: CorrelatePara
     prepared_events = prepare_events(_overlapping(events, lo, hi), params)
     flags = find_coincidences(prepared_outages, prepared_events)
     circle = Circle.of(lo, hi, int(pd.Timedelta(params.shift_unit).total_seconds()))
-    spans = {c: (_seconds(a), _seconds(b)) for c, (a, b) in (observed or {}).items()}
+    spans = None if observed is None else {c: (_seconds(a), _seconds(b)) for c, (a, b) in observed.items()}
     return flags, significance(prepared_outages, prepared_events, circle, params, spans)
 
 
@@ -122,11 +123,16 @@ def run_correlation(store, outages_source: str = DETECTED, countries=None, kinds
         raise InputError(f"nothing to correlate: no outages from {outages_source!r} and no calendar "
                          "events for the chosen countries, kinds and times")
     lo, hi = analysis_span(outages, events, params, start, end)
-    observed = observed_spans(store.signal_summary()) if outages_source == DETECTED else {}
+    observed = observed_spans(store.signal_summary()) if outages_source == DETECTED else None
+    unseen = sorted(set(events["country"].dropna()) - set(observed) - set(outages["country"].dropna())) \
+        if observed is not None else []
+    if unseen:
+        log.warning("no signals stored for %s: no outage could be detected there, so %s left out of the "
+                    "tests", ", ".join(unseen), "it is" if len(unseen) == 1 else "they are")
     flags, summary = correlate(outages, events, params, from_epoch([lo])[0], from_epoch([hi])[0], observed)
     stored = dict(params.to_dict(), outages=outages_source, countries=sorted(countries or []) or None,
                   kinds=sorted(kinds or []) or None, span=[iso(from_epoch([lo])[0]), iso(from_epoch([hi])[0])],
-                  observed={c: [iso(a), iso(b)] for c, (a, b) in sorted(observed.items())
+                  observed={c: [iso(a), iso(b)] for c, (a, b) in sorted((observed or {}).items())
                             if not countries or c in countries} or None)
     run_id = store.write_correlation(stored, flags, summary, started=started)
     return CorrelationResult(run_id, stored, flags, summary)

@@ -83,8 +83,8 @@ def significance(outages: pd.DataFrame, events: pd.DataFrame, circle: Circle,
                  params: CorrelateParams, spans: dict | None = None) -> pd.DataFrame:
     """The summary frame (SUMMARY_COLUMNS) for prepared outages and events starting in the circle.
 
-    `spans` (country -> (start, end) unix seconds) narrows a country's circle to where it was
-    observed: outages can only be found where signals exist, and counting chance over years
+    `spans` (country -> (start, end) unix seconds), when given, narrows a country's circle to where
+    it was observed, and leaves out the countries it does not name that have no outage: outages can only be found where signals exist, and counting chance over years
     without data would make any coincidence look unlikely.
     """
     rng = np.random.default_rng(params.seed)
@@ -93,8 +93,10 @@ def significance(outages: pd.DataFrame, events: pd.DataFrame, circle: Circle,
     no_outages = outages.iloc[:0]
     for country, ev in events.groupby("country", sort=True):
         lo, hi = circle.start, circle.start + circle.period
-        if spans and country in spans:
+        if spans is not None and country in spans:
             lo, hi = max(lo, spans[country][0]), min(hi, spans[country][1])
+        elif spans is not None and country not in by_country:
+            continue  # neither observed nor with an outage: nothing to test
         if hi <= lo:
             continue  # never observed inside the span: nothing to test
         own = Circle.of(lo, hi, circle.unit)

@@ -135,7 +135,7 @@ def test_detected_outages_are_tested_over_the_signal_coverage(store, outages, ev
     assert result.params["span"] == ["2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z"]
 
 
-def test_each_country_is_tested_only_where_it_was_observed(store, outages, events):
+def test_each_country_is_tested_only_where_it_was_observed(store, outages, events, caplog):
     """Signals of another country years earlier must not stretch the chance baseline of this one."""
     def signals(entity, first, last):
         times = pd.date_range(first, last, freq="1h", tz="UTC")
@@ -154,6 +154,10 @@ def test_each_country_is_tested_only_where_it_was_observed(store, outages, event
     assert both.params["span"][0] == "2016-06-01T00:00:00Z"  # the store's whole coverage...
     assert both.params["observed"]["SY"] == ["2020-02-20T00:00:00Z", "2020-05-01T00:00:00Z"]
     pd.testing.assert_series_equal(both.summary["expected"], alone["expected"])  # ...but SY's own span counts
+    store.write_events(events(weekly(3), country="TJ", source="tj"))  # no signals, no outage: not testable
+    with_tj = run_correlation(store, params=CorrelateParams(permutations=100))
+    assert set(with_tj.summary["country"]) == {"SY"}
+    assert "no signals stored for TJ: no outage could be detected there" in caplog.text
 
 
 def test_unknown_outage_source_and_kind(store, outages):
