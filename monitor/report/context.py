@@ -223,6 +223,15 @@ def _coincidences(coincidences: pd.DataFrame, events: pd.DataFrame, summary: pd.
     return rows
 
 
+def _run_span(run: dict | None, start: pd.Timestamp, end: pd.Timestamp) -> dict | None:
+    """The span a correlation run tested, and whether it leaves part of [start, end) out."""
+    span = (run or {}).get("params", {}).get("span")
+    if not span:
+        return None
+    lo, hi = pd.Timestamp(span[0]), pd.Timestamp(span[1])
+    return {"start": lo, "end": hi, "partial": lo > start or hi < end}
+
+
 def _nearby(events: pd.DataFrame, flagged: set) -> list[dict]:
     return [e for e in events.to_dict("records") if (e["source"], e["uid"]) not in flagged]
 
@@ -286,6 +295,7 @@ def digest_context(data: DigestData, params: ReportParams) -> dict:
         if not data.coincidences.empty else [],
         "significance": significance_rows(summary, data.countries, params.alpha),
         "run": data.run,
+        "run_span": _run_span(data.run, data.start, data.end),
         "params": params,
         "alpha": params.alpha,
         "methods": methods_context(signals=data.signals, outages=data.outages, events=data.events, run=data.run,

@@ -195,6 +195,8 @@ def test_a_documented_shutdown_gets_an_incident_report_and_a_digest(sqlite_store
     assert "Other events nearby" not in text  # the report itself is not an event near itself
     digest = load_digest(sqlite_store, T("2020-09-01T00:00Z"), T("2020-10-01T00:00Z"), ["TJ"], ["starter"])
     assert list(digest.outages["outage_id"]) == ["starter:tj-outage"] and len(digest.coincidences) == 1
+    text = render_digest(digest, PARAMS, "md", "tj").text
+    assert "which tested 2020-09-14 00:00 UTC to 2020-09-18 00:00 UTC, not the whole period of this digest" in text
     with pytest.raises(InputError, match="no outages from 'stop'"):
         load_digest(sqlite_store, T("2020-09-01T00:00Z"), T("2020-10-01T00:00Z"), ["TJ"], ["stop"])
 
