@@ -3,12 +3,14 @@
 STOP dates are local calendar days, so each shutdown is an all-day event over whole local days of
 its country (`country_timezone`), first day to `end_date` inclusive. Rows are checked, and the
 messy ones skipped with their row number (header = row 1) and reason:
-- `end_date` before `start_date`, a negative `duration`, a date in neither ISO 8601 nor STOP's
-  per-year-tab spelling (M/D/YYYY), a country with no ISO code;
+- `end_date` before `start_date`, a date in neither ISO 8601 nor STOP's per-year-tab spelling
+  (M/D/YYYY), a country with no ISO code;
 - multi-year shutdowns, which the Combined tab repeats once per `count_year`: the entry of the
   latest `count_year` is kept (it carries the latest end date and status), earlier ones are skipped;
 - exact duplicates within a year.
-A row without `end_date` (ongoing or unknown end) is stored as its first day, and says so.
+A row without `end_date` (ongoing or unknown end) is stored as its first day, and says so. The
+`duration` column is not used: it is derived, and negative on most ongoing rows (an empty end date
+counted as day 0) and on some whose dates are fine (DRC 2017-01-01..12-30: -363); the dates decide.
 A row naming several countries ("Laos; Myanmar") becomes one event per country.
 """
 
@@ -30,7 +32,6 @@ REQUIRED = ("start_date", "end_date", "country", "area_name", "shutdown_type", "
 IDENTITY = ("start_date", "area_name", "shutdown_type", "affected_network", "shutdown_extent")
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _US_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_INT_RE = re.compile(r"^-?\d+$")
 _URL_RE = re.compile(r"https?://[^\s;,]+")
 
 
@@ -77,9 +78,6 @@ def _read_row(number: int, record: dict) -> _Row:
     last = field_value("end_date", record["end_date"], _date) if record["end_date"] else None
     if last is not None and last < first:
         raise RowError("end_date", record["end_date"], f"before start_date {record['start_date']}")
-    duration = record["duration"]
-    if _INT_RE.match(duration) and int(duration) < 0:
-        raise RowError("duration", duration, "negative")
     countries = tuple(field_value("country", name.strip(), country_code)
                       for name in record["country"].split(";") if name.strip())
     if not countries:
