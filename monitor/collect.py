@@ -136,8 +136,9 @@ def _collect_entity(store, spec: Source, client: HttpClient, url: str, entity: E
             _store_window(store, job, key, batch, win_end, result)
         except MonitorError as exc:
             result.error = str(exc)
-            log.warning("%s %s: window %s..%s failed, cursor left at %s: %s", spec.name, key, iso(win_start),
-                        iso(win_end), iso(result.cursor), exc)
+            log.warning("%s %s: window %s..%s failed, cursor %s: %s", spec.name, key, iso(win_start),
+                        iso(win_end), f"left at {iso(result.cursor)}" if result.cursor is not None else "not set",
+                        exc)
             break
         result.windows_done += 1
         bar.update(1)

@@ -88,4 +88,4 @@ def _line(r: EntityResult) -> str:
     head = f"{r.entity}  {iso(r.start)} .. {iso(r.end)}  {r.windows_done}/{r.windows} windows: {', '.join(stored)}"
     if r.ok:
         return head
-    return f"{head}; FAILED: {r.error}; cursor at {iso(r.cursor) or 'none'}"
+    return f"{head}; FAILED: {r.error}; " + (f"cursor at {iso(r.cursor)}" if r.cursor is not None else "no cursor yet")

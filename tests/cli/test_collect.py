@@ -94,7 +94,7 @@ def test_a_failed_window_exits_1_and_says_where_the_cursor_is(db, capsys):
         rc = main(["--db", db, "collect", "ioda", *IRAN, "--base-url", server.base_urls["ioda"]])
     out = capsys.readouterr().out
     assert rc == 1 and "0/1 windows" in out and "FAILED: ioda: request failed: scripted HTTP 404" in out
-    assert "cursor at none" in out and "1 failed (run again to resume)" in out
+    assert "no cursor yet" in out and "1 failed (run again to resume)" in out
 
 
 @pytest.mark.parametrize("args, message", [
