@@ -59,6 +59,8 @@ def register(sub) -> None:
                      help="only events from T (ISO 8601); recurring events are expanded from here")
     imp.add_argument("--until", dest="end", type=_arg(_until), metavar="T",
                      help="only events before T (a bare date: through that day)")
+    imp.add_argument("--replace", action="store_true", help="let this import replace a calendar of the same "
+                     "name imported from another file or URL (refused otherwise)")
     mode = imp.add_mutually_exclusive_group()
     mode.add_argument("--strict", dest="strict", action="store_true", default=None,
                       help="stop at the first bad record (default for ics, csv, yaml)")
@@ -80,8 +82,8 @@ def register(sub) -> None:
 
 def run_import(args, ctx) -> int:
     window = (args.start, args.end) if args.start is not None or args.end is not None else None
-    summary = import_events(ctx.store, args.source, fmt=args.format, country=args.country, kind=args.kind,
-                            name=args.name, window=window, strict=args.strict)
+    summary = import_events(ctx.new_store, args.source, fmt=args.format, country=args.country, kind=args.kind,
+                            name=args.name, window=window, strict=args.strict, replace=args.replace)
     for line in summary.lines(limit=None if ctx.verbosity > 0 else 10):
         print(line)
     return 0

@@ -4,7 +4,9 @@ A calendar is a snapshot of its source: re-importing it adds new events, updates
 leaves identical ones alone, deletes the ones it marks cancelled, and deletes stored events of that
 source (within the import's country and window) that are no longer in it. Parsing happens before
 anything is written, so a file that fails to parse leaves the store exactly as it was; an import
-that yields no events at all never deletes anything by absence.
+that yields no events at all never deletes anything by absence. A calendar remembers where it was
+imported from (an absolute path, a URL, or `acled`): a sync of the same name from elsewhere is refused
+unless `replace`, so two files called events.csv cannot silently replace each other.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pandas as pd
-
 from monitor.errors import InputError
 from monitor.events import acled, curated, ical, ioda_outages, stop
 from monitor.events.countries import country_code
@@ -82,7 +83,7 @@ def import_events(store, location: str, fmt: str | None = None, country: str | N
                   kind: str | None = None, name: str | None = None,
                   window: tuple[pd.Timestamp | None, pd.Timestamp | None] | None = None,
                   strict: bool | None = None, client: HttpClient | None = None,
-                  env: dict | None = None) -> ImportSummary:
+                  env: dict | None = None, replace: bool = False) -> ImportSummary:
     """Read `location` (path or URL), parse it as `fmt` (guessed when None) and sync it into `store`.
 
     country: default country for ics/csv/yaml events; the only country kept for stop/ioda-outages;
@@ -90,7 +91,8 @@ def import_events(store, location: str, fmt: str | None = None, country: str | N
     recurring events are expanded over it and only events overlapping it are imported and pruned.
     strict: stop at the first bad record (default for ics/csv/yaml) or skip and report (the others).
     client: the HttpClient for URLs (default: one made here); env: where ACLED credentials are read
-    (default os.environ).
+    (default os.environ). replace: allow replacing a calendar of the same name that was imported from
+    another location (otherwise InputError).
     """
     guessed = fmt is None
     fmt = _format(fmt, location)
@@ -110,7 +112,10 @@ def import_events(store, location: str, fmt: str | None = None, country: str | N
     validate_events(events, location)
     summary = ImportSummary(name, fmt, location, rows=parsed.rows, events=len(events), skipped=parsed.skipped)
     scope = country_code(country) if country and fmt in _COUNTRY_FILTERS else None
-    _sync(store, summary, events, parsed.cancelled, scope, window)
+    origin = _origin(fmt, location)
+    if not replace:
+        _refuse_other_origin(store, name, origin)
+    _sync(store, summary, events, parsed.cancelled, scope, window, origin)
     return summary
 
 
@@ -140,6 +145,28 @@ def _default_name(fmt: str, location: str) -> str:
         return _FIXED_NAMES[fmt]
     path = urlsplit(location).path if is_url(location) else location
     return source_from_path(Path(path).stem or urlsplit(location).netloc)
+
+
+def _origin(fmt: str, location: str) -> str:
+    """Where a calendar comes from, comparable between imports: an absolute path, a URL, or 'acled'."""
+    if fmt == "acled" and location in ("acled", acled.BASE_URL):
+        return "acled"
+    return location if is_url(location) else str(Path(location).resolve())
+
+
+def _refuse_other_origin(store, name: str, origin: str) -> None:
+    """InputError if `name` has stored events and was last imported from somewhere other than `origin`."""
+    last = store.read_runs(job="events-import", key=name, status="ok", limit=1)
+    detail = (last["detail"].iloc[0] if len(last) else None) or {}
+    if not detail.get("location"):
+        return
+    # imports recorded before origins were: their location as given, resolved from here
+    before = detail.get("origin") or _origin(detail.get("format"), detail["location"])
+    count = len(store.read_events(sources=[name])) if before != origin else 0
+    if count:
+        raise InputError(printable(f"calendar {name!r} was imported from {before}; importing {origin} under "
+                                   f"the same name would replace its {count} event(s): give --name NAME to "
+                                   f"keep both, or --replace to replace it"))
 
 
 def is_url(location: str) -> bool:
@@ -246,7 +273,7 @@ def _comparable(df: pd.DataFrame) -> dict[str, tuple]:
 
 
 def _sync(store, summary: ImportSummary, events: pd.DataFrame, cancelled: list[str], scope: str | None,
-          window) -> None:
+          window, origin: str) -> None:
     """Write new and changed events and delete withdrawn ones, in one transaction."""
     stored = store.read_events(sources=[summary.source])
     old, new = _comparable(stored), _comparable(events)
@@ -267,5 +294,5 @@ def _sync(store, summary: ImportSummary, events: pd.DataFrame, cancelled: list[s
         tx.write_events(events[events["uid"].isin(changed)])
         summary.removed = tx.delete_events(summary.source, withdrawn)
         tx.record_run("events-import", summary.source, started, now(), "ok", summary.added + summary.updated,
-                      detail={"location": summary.location, "format": summary.fmt, "rows": summary.rows,
-                              "skipped": len(summary.skipped), "removed": summary.removed})
+                      detail={"location": summary.location, "origin": origin, "format": summary.fmt,
+                              "rows": summary.rows, "skipped": len(summary.skipped), "removed": summary.removed})

@@ -242,7 +242,8 @@ class Store:
     def read_correlation_run(self, run_id=None) -> dict | None:
         """One run's id, times, parameters and summary records (latest by default)."""
         t = s.correlation_runs
-        stmt = select(t).order_by(t.c.run_id.desc()).limit(1) if run_id is None else select(t).where(t.c.run_id == run_id)
+        stmt = select(t).order_by(t.c.run_id.desc()).limit(1) if run_id is None \
+            else select(t).where(t.c.run_id == run_id)
         rows = self._rows(stmt)
         if not rows:
             return None
@@ -289,11 +290,12 @@ class Store:
         df["position"], df["updated"] = times(df["position"]), times(df["updated"])
         return df
 
-    def read_runs(self, job=None, limit: int = 100) -> pd.DataFrame:
+    def read_runs(self, job=None, limit: int = 100, key=None, status=None) -> pd.DataFrame:
         """The latest run records, newest first."""
         t = s.runs
         cols = ["job", "key", "started", "finished", "status", "items", "error", "detail"]
-        stmt = select(*[t.c[c] for c in cols]).where(*_in(t.c.job, [job] if isinstance(job, str) else job))
+        stmt = select(*[t.c[c] for c in cols]).where(*_in(t.c.job, [job] if isinstance(job, str) else job),
+                                                     *_in(t.c.key, key), *_in(t.c.status, status))
         df = pd.DataFrame(self._rows(stmt.order_by(t.c.id.desc()).limit(limit)), columns=cols)
         df["started"], df["finished"] = times(df["started"]), times(df["finished"])
         df["detail"] = [from_json(v) for v in df["detail"]]

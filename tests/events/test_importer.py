@@ -1,6 +1,7 @@
 """import_events: format guessing, one-transaction sync, idempotent re-import, and safety on errors."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -146,10 +147,13 @@ def test_acled_saved_answer_and_live_query(sqlite_store, httpserver):
             "_format": "json", "iso": "762", "event_type": event_type, "event_date": "2020-09-01|2020-10-31",
             "event_date_where": "BETWEEN", "limit": "5000", "page": "1"}).respond_with_json(
             json.loads((FIXTURES / fixture).read_text()))
+    query = {"fmt": "acled", "country": "TJ", "window": window, "env": {"ACLED_EMAIL": "a@example.org",
+                                                                        "ACLED_PASSWORD": "p"}}
     with HttpClient(source="acled", retries=0, timeout=5) as client:
-        live = import_events(sqlite_store, httpserver.url_for("/"), fmt="acled", country="TJ", window=window,
-                             env={"ACLED_EMAIL": "a@example.org", "ACLED_PASSWORD": "p"}, client=client)
-    # the live query for TJ in the window replaces the saved answer's events there
+        with pytest.raises(InputError, match="calendar 'acled' was imported from .*acled_protests_page1.json"):
+            import_events(sqlite_store, httpserver.url_for("/"), client=client, **query)
+        live = import_events(sqlite_store, httpserver.url_for("/"), client=client, replace=True, **query)
+    # with replace, the live query for TJ in the window replaces the saved answer's events there
     assert (live.added, live.removed) == (2, 2)
     assert sorted(sqlite_store.read_events(sources=["acled"])["uid"]) == ["TJK9003", "TJK9004"]
 
@@ -164,3 +168,29 @@ def test_import_is_recorded_as_a_run(sqlite_store, data_dir):
 def test_urls_other_than_http_are_refused(sqlite_store, url):
     with pytest.raises(InputError, match="local files or http\\(s\\) URLs"):
         import_events(sqlite_store, url, fmt="ics")
+
+
+def test_a_calendar_of_the_same_name_from_elsewhere_is_refused_unless_replace(sqlite_store, data_dir, tmp_path,
+                                                                              monkeypatch):
+    starter = data_dir / "events/starter.csv"
+    import_events(sqlite_store, str(starter))
+    before = sqlite_store.read_events()
+    other = tmp_path.resolve() / "other" / "starter.csv"
+    other.parent.mkdir()
+    other.write_text("\n".join(starter.read_text().splitlines()[:2]) + "\n")  # the header and one event
+    message = (f"calendar 'starter' was imported from {starter.resolve()}; importing {other} under the same "
+               "name would replace its 6 event")
+    for name in (None, "starter"):  # the file's stem, or an explicit --name reused by mistake
+        with pytest.raises(InputError, match=re.escape(message)):
+            import_events(sqlite_store, str(other), name=name)
+    pd.testing.assert_frame_equal(sqlite_store.read_events(), before)
+    kept = import_events(sqlite_store, str(other), name="other")  # another name keeps both
+    assert (kept.source, kept.added) == ("other", 1) and len(sqlite_store.read_events()) == 7
+    monkeypatch.chdir(starter.parent)  # the same file by another spelling is the same calendar
+    assert import_events(sqlite_store, "starter.csv").unchanged == 6
+    replaced = import_events(sqlite_store, str(other), replace=True)
+    assert (replaced.unchanged, replaced.removed) == (1, 5)
+    # now the calendar comes from the other file: re-importing it syncs, the original is refused
+    assert import_events(sqlite_store, str(other)).unchanged == 1
+    with pytest.raises(InputError, match=re.escape(f"was imported from {other};")):
+        import_events(sqlite_store, str(starter))
