@@ -94,8 +94,8 @@ def iso(ts: pd.Timestamp | None) -> str | None:
 def parse_duration(text: str, *, what: str = "duration") -> pd.Timedelta:
     """Parse a duration such as `90m`, `2h`, `1d`, `30min` or `PT2H`."""
     try:
-        # pandas deprecates the lower-case day unit; people write "1d", so accept it.
-        td = pd.Timedelta(re.sub(r"(\d)\s*d\b", r"\1D", text.strip()))
+        # pandas deprecates the lower-case day and week units; people write "1d" and "2w", so accept them.
+        td = pd.Timedelta(re.sub(r"(\d)\s*([dw])\b", lambda m: m[1] + m[2].upper(), text.strip()))
     except (ValueError, AttributeError) as exc:
         raise InputError(f"bad {what} {text!r}: use e.g. 90m, 2h or 1d") from exc
     if td < pd.Timedelta(0):

@@ -1,3 +1,4 @@
+import warnings
 from datetime import datetime
 
 import numpy as np
@@ -64,5 +65,8 @@ def test_epoch_round_trip_uses_seconds():
 def test_durations():
     assert parse_duration("90m") == pd.Timedelta(minutes=90)
     assert parse_duration("2h") == pd.Timedelta(hours=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas deprecates lower-case d and w; people still write them
+        assert parse_duration("1d") == pd.Timedelta(days=1) and parse_duration("2w") == pd.Timedelta(days=14)
     with pytest.raises(InputError):
         parse_duration("soon")
