@@ -150,7 +150,29 @@ def load_outages(store, source: str, countries=None, start=None, end=None) -> pd
         raise InputError(f"no outages from {source!r} in the store for the chosen countries and times: "
                          "use 'detected', a collected source (ioda-events, cloudflare-radar) or an "
                          "imported list of shutdown reports (stop, ioda-outages, a curated list)")
-    return reports_as_outages(reports)
+    return merge_reports(reports_as_outages(reports))
+
+
+def merge_reports(outages: pd.DataFrame) -> pd.DataFrame:
+    """Reports of one country and region whose days overlap, as one outage (the first one's id).
+
+    Lists such as STOP record one shutdown twice (per network type, or again with a later end);
+    counted twice, it would be two coincidences where there is one.
+    """
+    if len(outages) < 2:
+        return outages
+    df = outages.assign(_region=outages["region"].fillna("").astype(str)).sort_values(
+        ["country", "_region", "start"], kind="stable").reset_index(drop=True)
+    ends = df["end"].fillna(df["start"])
+    reach = ends.groupby([df["country"], df["_region"]]).cummax()
+    same = (df["country"] == df["country"].shift()) & (df["_region"] == df["_region"].shift())
+    new = ~(same & (df["start"] <= reach.shift()))
+    group = new.cumsum()
+    merged = df.groupby(group).agg({**{c: "first" for c in df.columns if c not in ("end", "detail")},
+                                    "detail": lambda d: d.iloc[0] if len(d) == 1 else
+                                    {**d.iloc[0], "merged": [x.get("title") for x in d]}})
+    merged["end"] = df["end"].groupby(group).max().to_numpy()  # NaT (no end given) only if none has one
+    return merged.drop(columns="_region")[outages.columns].sort_values("start", kind="stable").reset_index(drop=True)
 
 
 def _calendar_kinds(kinds) -> list[str] | None:

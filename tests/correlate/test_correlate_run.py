@@ -8,7 +8,7 @@ import pytest
 
 from monitor.config import build
 from monitor.correlate import CorrelateParams, correlate, run_correlation
-from monitor.correlate.run import analysis_span, reports_as_outages
+from monitor.correlate.run import analysis_span, merge_reports, reports_as_outages
 from monitor.errors import ConfigError, InputError
 from monitor.store import open_store
 
@@ -79,6 +79,16 @@ def test_reports_become_outages_with_their_region(events):
     assert out.loc[0, ["outage_id", "entity", "country", "region", "method"]].tolist() == \
         ["stop:e0", "country/IQ", "IQ", "Kurdistan", "report"]
     assert out.loc[0, "start"] == T
+
+
+def test_overlapping_reports_of_one_place_are_one_outage(events):
+    """STOP lists some shutdowns twice (per network type, or again with a later end)."""
+    twice = events([T, T + DAY, T + 30 * DAY], hours=48.0, kind="shutdown_report", country="IR", source="stop")
+    elsewhere = events([T], kind="shutdown_report", country="IR", region="Khuzestan", source="stop")
+    merged = merge_reports(reports_as_outages(pd.concat([twice, elsewhere.assign(uid="r")], ignore_index=True)))
+    assert merged["outage_id"].tolist() == ["stop:e0", "stop:r", "stop:e2"]
+    assert merged.loc[0, "end"] == T + DAY + pd.Timedelta("48h")  # the later end of the two
+    assert len(merged.loc[0, "detail"]["merged"]) == 2 and "merged" not in merged.loc[2, "detail"]
 
 
 def test_run_correlation_stores_flags_summary_and_parameters(store, outages, events):
