@@ -84,8 +84,9 @@ def significance(outages: pd.DataFrame, events: pd.DataFrame, circle: Circle,
     """The summary frame (SUMMARY_COLUMNS) for prepared outages and events starting in the circle.
 
     `spans` (country -> (start, end) unix seconds), when given, narrows a country's circle to where
-    it was observed, and leaves out the countries it does not name that have no outage: outages can only be found where signals exist, and counting chance over years
-    without data would make any coincidence look unlikely.
+    it was observed, and leaves out the countries it does not name that have no outage: outages can
+    only be found where signals exist, and counting chance over years without data would make any
+    coincidence look unlikely.
     """
     rng = np.random.default_rng(params.seed)
     countries: dict[str, _Country] = {}
