@@ -161,9 +161,10 @@ def test_markdown_digest(iran_store):
 def test_reports_use_the_latest_correlation_run_whose_scope_holds_them(iran_store, iran):
     """A later run for another country, source or time must not blank out Iran's coincidence."""
     empty = pd.DataFrame(columns=iran.coincidence(iran.PROTEST).keys())
-    for scope in ({"outages": "detected", "countries": ["TJ"], "span": ["2019-11-01T00:00:00Z", "2019-12-01T00:00:00Z"]},
-                  {"outages": "stop", "countries": None, "span": ["2019-11-01T00:00:00Z", "2019-12-01T00:00:00Z"]},
-                  {"outages": "detected", "countries": None, "span": ["2020-01-01T00:00:00Z", "2020-02-01T00:00:00Z"]}):
+    november, january = ["2019-11-01T00:00:00Z", "2019-12-01T00:00:00Z"], ["2020-01-01T00:00:00Z", "2020-02-01T00:00:00Z"]
+    for scope in ({"outages": "detected", "countries": ["TJ"], "span": november},
+                  {"outages": "stop", "countries": None, "span": november},
+                  {"outages": "detected", "countries": None, "span": january}):
         iran_store.write_correlation(scope, empty, pd.DataFrame([iran.SUMMARY[0] | {"country": "TJ"}]))
     incident = load_incident(iran_store, find_outage(iran_store, outage_id=OUTAGE_ID), PARAMS)
     assert incident.run["run_id"] == 1 and list(incident.coincidences["event_uid"]) == ["ir-2019-fuel"]
