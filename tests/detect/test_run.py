@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from monitor.config import build, parse_config
-from monitor.detect.params import PRESETS, DetectParams
+from monitor.detect.params import AUTO, PRESETS, DetectParams
 from monitor.detect.run import detect_outages, run_detection
 from monitor.errors import ConfigError
 from monitor.frames import OUTAGE_COLUMNS, SIGNAL_COLUMNS
@@ -102,7 +102,7 @@ def test_config_section_overrides_presets():
     assert bgp.critical == PRESETS["bgp"].critical  # the rest of the preset stays
     assert params.rule_for("ping-slash24") == PRESETS["ping-slash24"]
     mine = params.rule_for("my-counts")
-    assert mine.window == pd.Timedelta("3D") and mine.warning is None
+    assert mine.window == pd.Timedelta("3D") and mine.warning == AUTO.warning
 
 
 @pytest.mark.parametrize("section,message", [
@@ -123,4 +123,5 @@ def test_detect_params_from_a_config_file_section():
     config = parse_config({"detect": {"datasources": {"merit-nt": {"min_duration": "1h"}}}})
     params = build(DetectParams, config.detect, "[detect]")
     assert params.rule_for("merit-nt").min_duration == pd.Timedelta("1h")
-    assert params.longest_window == pd.Timedelta("7D")
+    # the verdict on a bin needs the longest window (+ pool) and the re-baselining maximum before it
+    assert params.longest_window == pd.Timedelta("7D") + pd.Timedelta("30min") + pd.Timedelta("7D")
