@@ -65,6 +65,12 @@ COINCIDENCE_COLUMNS = ["outage_id", "entity", "outage_start", "outage_end", "eve
 #   event    "connect" | "disconnect"
 PROBE_EVENT_COLUMNS = ["entity", "probe_id", "asn", "time", "event"]
 
+# Where an entity is, from the sources' own metadata (store table entity_places).
+#   entity   "asn/44244", "region/IR-07", ...
+#   country  ISO alpha-2 or None; name: the source's name for it ("Irancell", "Tehran") or None
+#   source   where it came from ("ioda", "ripestat", "import")
+PLACE_COLUMNS = ["entity", "country", "name", "source"]
+
 _TIME_COLUMNS = {"time", "start", "end", "outage_start", "outage_end", "event_start"}
 
 

@@ -147,31 +147,42 @@ def _affected(changed: np.ndarray, g: _Geometry, size: int) -> Iterator[tuple[in
 
 
 def noise_spread(values: np.ndarray, rule: RuleParams, step: pd.Timedelta) -> np.ndarray:
-    """Each bin's recent robust spread, past-only: 1.4826 / sqrt 2 x the median, over the blocks of
-    the previous `window`, of each block's median absolute bin-to-bin change (an outage adds only
-    two big changes, so it barely moves the estimate); 0 where there is no history yet.
+    """Each bin's recent robust spread (a standard deviation), past-only; 0 where there is no
+    history yet.
 
-    Blocks are `min_history` long (at most a day), so the cost is one pass over the bins.
+    The series is cut into blocks of a quarter of `min_history` (at most 6 h); each block's mean
+    absolute bin-to-bin change, x sqrt(pi)/2 (for Gaussian noise: sigma), is one estimate, and a bin
+    gets the median of the estimates of the blocks of the previous `window`. The median over blocks
+    is what makes it robust: an outage's two edges inflate one or two blocks only. Means per block
+    and a median over a few dozen blocks cost one pass over the bins.
     """
     size = len(values)
-    block = max(4, int(min(rule.min_history, DAY) // step))
+    block = max(4, int(min(rule.min_history, DAY) / 4 // step))
     blocks = -(-size // block)
     change = np.full(blocks * block, np.nan)
     change[1:size] = np.abs(np.diff(values))
     with np.errstate(all="ignore"):
-        per_block = bn.nanmedian(change.reshape(blocks, block), axis=1)
+        per_block = bn.nanmean(change.reshape(blocks, block), axis=1) * (np.sqrt(np.pi) / 2)
     span = min(blocks, max(1, int(rule.window // (block * step))))
     recent = bn.move_median(per_block, span, min_count=1)
     before = np.r_[np.nan, recent[:-1]]  # block k: the blocks before it only
-    spread = np.repeat(np.nan_to_num(before, nan=0.0), block)[:size]
-    return 1.4826 / np.sqrt(2.0) * spread
+    return np.repeat(np.nan_to_num(before, nan=0.0), block)[:size]
 
 
-def _thresholds(base: np.ndarray, spread: np.ndarray, rule: RuleParams) -> np.ndarray:
-    """The value below which each bin is abnormal: IODA's warning x baseline, lowered by the noise
-    floor and the minimum drop in units (never below critical x baseline)."""
-    floor = np.maximum(rule.noise * spread, rule.min_drop) if rule.noise else rule.min_drop
-    return np.minimum(rule.warning * base, np.maximum(base - floor, rule.critical * base))
+def _floor(spread: np.ndarray, rule: RuleParams) -> np.ndarray | float:
+    """The drop each bin needs beyond IODA's rule: the noise floor and the minimum drop in units."""
+    if not rule.noise or not spread.any():
+        return float(rule.min_drop)
+    return np.maximum(rule.noise * spread, rule.min_drop)
+
+
+def _thresholds(base: np.ndarray, floor: np.ndarray | float, rule: RuleParams) -> np.ndarray:
+    """The value below which each bin is abnormal: IODA's warning x baseline, lowered by the floor
+    (never below critical x baseline)."""
+    ioda = rule.warning * base
+    if np.isscalar(floor) and floor == 0:
+        return ioda
+    return np.minimum(ioda, np.maximum(base - floor, rule.critical * base))
 
 
 def _settled(below: np.ndarray, values: np.ndarray, base: np.ndarray, rule: RuleParams, step: int) -> np.ndarray:
@@ -200,17 +211,21 @@ def baseline(values: np.ndarray, rule: RuleParams, step: pd.Timedelta) -> tuple[
 def _judge(values: np.ndarray, rule: RuleParams, step: pd.Timedelta):
     """(baseline, abnormal, threshold value, re-baselined) for values on a regular grid of `step`."""
     g = _geometry(rule, step)
-    spread = noise_spread(values, rule, step)
+    floor = _floor(noise_spread(values, rule, step), rule)
     raw = _raw_baseline(values, 0, len(values), g)
     flags = np.zeros(len(values), dtype=bool)
     step_s = int(step.total_seconds())
+    none = np.zeros(len(values), dtype=bool)
+    nodata = int(np.isnan(values).sum())
     for _ in range(MAX_PASSES):
         base = _carry(raw, g)
-        threshold = _thresholds(base, spread, rule)
+        threshold = _thresholds(base, floor, rule)
         with np.errstate(invalid="ignore"):
             below = values < threshold
-        settled = _settled(below, values, base, rule, step_s) if rule.rebaseline is not None \
-            else np.zeros(len(values), dtype=bool)
+        # a drop can outlast `rebaseline` only if its bins (no-data ones included) add up to it
+        long_enough = rule.rebaseline is not None and \
+            (int(below.sum()) + nodata) * step_s >= rule.rebaseline.total_seconds()
+        settled = _settled(below, values, base, rule, step_s) if long_enough else none
         new = below & ~settled
         changed = np.flatnonzero(new ^ flags)
         if changed.size == 0:

@@ -224,3 +224,13 @@ def test_quiet_realistic_series_make_at_most_half_a_false_outage_per_entity_mont
     outages = detect_outages(store)
     entity_months = store["entity"].nunique() * 60 / 30.44
     assert len(outages) / entity_months <= 0.5, outages[["entity", "start", "datasources", "depth"]]
+
+
+def test_stored_outages_of_an_asn_know_its_country(sqlite_store):
+    signals = cut(flapping_bgp(seed=11, days=5, blocks=80, entity="asn/44244"), "2024-01-03 10:00", hours=3)
+    sqlite_store.write_signals(signals)
+    sqlite_store.write_entity_places(pd.DataFrame({"entity": ["asn/44244"], "country": ["IR"],
+                                                   "name": ["Irancell"], "source": ["ripestat"]}))
+    run_detection(sqlite_store)
+    stored = sqlite_store.read_outages(sources=["detected"])
+    assert len(stored) == 1 and stored.iloc[0]["country"] == "IR"
