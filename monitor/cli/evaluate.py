@@ -41,7 +41,9 @@ def run(args, ctx) -> int:
           f"{summary['matched']} matched, {summary['missed']} missed; {summary['detected']} detected, "
           f"{summary['false_alarms']} matching no reference"
           + (f", {summary['outside_period']} outside the reference's period (not judged)"
-             if summary["outside_period"] else ""))
+             if summary["outside_period"] else "")
+          + (f"; {summary['duplicates_merged']} duplicate reference row(s) counted once"
+             if summary.get("duplicates_merged") else ""))
     for key in ("recall", "precision"):
         if summary[key] is not None:
             print(f"{key}: {summary[key]:.0%}")

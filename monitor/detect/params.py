@@ -247,6 +247,8 @@ def _looks_diurnal(values: np.ndarray, step: pd.Timedelta) -> bool:
     per_day = DAY // step
     if DAY % step != pd.Timedelta(0) or per_day < 4 or len(values) < 2 * per_day:
         return False
+    if not np.isfinite(values).any() or np.nanmedian(values) <= 0:
+        return False  # mostly zero: counts of events, not a level that can drop
     days = len(values) // per_day
     grid = values[: days * per_day].reshape(days, per_day)
     with np.errstate(all="ignore"):

@@ -150,19 +150,24 @@ def noise_spread(values: np.ndarray, rule: RuleParams, step: pd.Timedelta) -> np
     """Each bin's recent robust spread (a standard deviation), past-only; 0 where there is no
     history yet.
 
-    The series is cut into blocks of a quarter of `min_history` (at most 6 h); each block's mean
-    absolute bin-to-bin change, x sqrt(pi)/2 (for Gaussian noise: sigma), is one estimate, and a bin
-    gets the median of the estimates of the blocks of the previous `window`. The median over blocks
-    is what makes it robust: an outage's two edges inflate one or two blocks only. Means per block
-    and a median over a few dozen blocks cost one pass over the bins.
+    The series is cut into blocks of a quarter of `min_history` (at most 6 h), each giving one
+    estimate: its standard deviation, or for a time-of-day rule (whose blocks hold part of the daily
+    swing) its mean absolute bin-to-bin change x sqrt(pi)/2 (sigma for Gaussian noise). A bin gets
+    the median of the estimates of the blocks of the previous `window`: the median over blocks is
+    what makes it robust (an outage's edges inflate one or two blocks only), and per-block means
+    plus a median over a few dozen blocks cost one pass over the bins.
     """
     size = len(values)
     block = max(4, int(min(rule.min_history, DAY) / 4 // step))
     blocks = -(-size // block)
-    change = np.full(blocks * block, np.nan)
-    change[1:size] = np.abs(np.diff(values))
+    grid = np.full(blocks * block, np.nan)
     with np.errstate(all="ignore"):
-        per_block = bn.nanmean(change.reshape(blocks, block), axis=1) * (np.sqrt(np.pi) / 2)
+        if rule.diurnal:
+            grid[1:size] = np.abs(np.diff(values))
+            per_block = bn.nanmean(grid.reshape(blocks, block), axis=1) * (np.sqrt(np.pi) / 2)
+        else:
+            grid[:size] = values
+            per_block = bn.nanstd(grid.reshape(blocks, block), axis=1)
     span = min(blocks, max(1, int(rule.window // (block * step))))
     recent = bn.move_median(per_block, span, min_count=1)
     before = np.r_[np.nan, recent[:-1]]  # block k: the blocks before it only

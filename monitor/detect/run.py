@@ -14,7 +14,7 @@ from monitor.detect.params import DetectParams
 from monitor.detect.rules import detect_signals
 from monitor.errors import InputError
 from monitor.frames import OUTAGE_COLUMNS, empty
-from monitor.timeutil import parse_time
+from monitor.timeutil import iso, parse_time
 
 log = logging.getLogger("monitor.detect.run")
 
@@ -96,5 +96,5 @@ def run_detection(store, entities=None, start=None, end=None, params: DetectPara
         since = min(since, overlapping["start"].min())
     keep = outages[(outages["start"] >= since) & (outages["start"] < end)].reset_index(drop=True)
     store.replace_outages(keep, SOURCE, entities, since, end)
-    log.info("%d outage(s) detected in [%s, %s) -> %s", len(keep), since, end, store.url)
+    log.info("%d outage(s) detected in [%s, %s) -> %s", len(keep), iso(since), iso(end), store.url)
     return keep
