@@ -14,8 +14,8 @@ def test_entities_normalise(text, canonical):
     assert parse_entity(text) == canonical
 
 
-@pytest.mark.parametrize("text", ["TJ", "country/TJK", "countries/TJ", "asn/abc", "region/-x", "region/a b", "region/" + "x" * 65,
-                                  "a/b/c", ""])
+@pytest.mark.parametrize("text", ["TJ", "country/TJK", "countries/TJ", "asn/abc", "region/-x", "region/a b",
+                                  "region/" + "x" * 65, "a/b/c", ""])
 def test_malformed_entity_is_one_line_naming_it(text):
     with pytest.raises(InputError) as info:
         parse_entity(text)

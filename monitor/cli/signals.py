@@ -23,8 +23,9 @@ def register(sub) -> None:
     imp.add_argument("file", help="CSV file ('-' for standard input)")
     imp.add_argument("--entity", type=parse_entity, help="entity for every row, when the file has no entity column")
     imp.add_argument("--datasource", type=parse_datasource, help="datasource for every row, when the file has none")
-    imp.add_argument("--country", type=_alpha2, metavar="CC", help="ISO 3166 alpha-2 country of the file's entities (stored as "
-                     "their place, so their outages know their country), e.g. for region/bago")
+    imp.add_argument("--country", type=_alpha2, metavar="CC",
+                     help="ISO 3166 alpha-2 country of the file's entities (stored as their place, so "
+                          "their outages know their country), e.g. for region/bago")
     imp.add_argument("--skip-bad", action="store_true", help="write the good rows and count the bad ones "
                      "(default: any bad row writes nothing)")
     imp.set_defaults(func=run_import)

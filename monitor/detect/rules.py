@@ -2,8 +2,9 @@
 
 A bin is abnormal when value < warning x baseline (IODA's rule) and, beyond it, the drop exceeds
 `noise` x the series' recent robust spread (the noise floor) and `min_drop` units (a drop below
-critical x baseline counts however noisy the series and whatever its size). The baseline is the median of the trailing
-window's valid values that were not themselves abnormal (so an outage does not become the normal);
+critical x baseline counts however noisy the series and whatever its size). The baseline is the
+median of the trailing window's valid values that were not themselves abnormal (so an outage does
+not become the normal);
 for diurnal signals it is the median, over the window's previous days, of the mean around the same
 time of day (+-pool). A partial drop that lasts longer than `rebaseline` becomes the new normal: its
 values re-enter the history and its alert ends; a near-total drop stays abnormal however long. With
