@@ -73,7 +73,7 @@ def merge_duplicates(reference: pd.DataFrame, slack: pd.Timedelta = pd.Timedelta
     group = new.cumsum()
     merged = ref.assign(_end=ends, _group=group).groupby("_group").agg(
         reference_id=("reference_id", "first"), entity=("entity", "first"), start=("start", "min"),
-        end=("_end", "max"), title=("title", "first"), _known=("end", "count"), _rows=("end", "size"))
+        end=("_end", "max"), title=("title", "first"), _known=("end", "count"))
     merged["end"] = merged["end"].where(merged["_known"] > 0)  # no row gave an end: still none
     return merged.reset_index(drop=True)[REFERENCE_COLUMNS]
 
