@@ -147,7 +147,7 @@ def main(argv=None) -> int:
     print(f"pandas rolling().median() loop (1 thread): {loop_s:.2f} s ({loop_cpu:.2f} s CPU), "
           f"{points / loop_s / 1e6:.1f} M points/s")
     print(f"ratio (loop / detection): {loop_s / detect_s:.1f}x wall, {loop_cpu / detect_cpu:.1f}x CPU   "
-          f"target >= 5x")
+          f"target >= 5x wall, >= 4x CPU")
     what = "during detection" if reset else "of the whole process"
     print(f"peak memory {what} (resident, input frame included): {peak:.2f} GiB   target < 4 GiB")
     if os.getloadavg()[0] > (os.cpu_count() or 1):

@@ -160,6 +160,8 @@ def _store_window(store, job: str, key: str, batch: Batch, win_end: pd.Timestamp
             tx.write_outages(batch.outages)
         if not batch.probe_events.empty:
             tx.write_probe_events(batch.probe_events)
+        if not batch.places.empty:
+            tx.write_entity_places(batch.places)
         advance = result.cursor is None or win_end > result.cursor
         if advance:
             tx.set_cursor(job, key, win_end)

@@ -1,4 +1,10 @@
-"""Entities (`TYPE/CODE`, IODA's vocabulary) and datasource names."""
+"""Entities (`TYPE/CODE`, IODA's vocabulary) and datasource names.
+
+Region codes: IODA's numeric ids (`region/4488`), ISO 3166-2 subdivision codes (`region/IR-07`,
+upper-cased, their country is the part before the dash) or a researcher's own id (`region/bago`,
+`region/mm_bago-2021`: letters, digits, `_`, `.`, `-`, at most 64, kept as written; its country
+comes from the stored entity places, e.g. given by `signals import --country`).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,11 @@ ENTITY_TYPES = ("continent", "country", "region", "asn", "geoasn")
 KNOWN_DATASOURCES = ("bgp", "ping-slash24", "merit-nt", "gtr")
 DATASOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
 
+ISO_3166_2_RE = re.compile(r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$")
 _CODE_RE = {
     "continent": re.compile(r"^[A-Z]{2}$"),
     "country": re.compile(r"^[A-Z]{2}$"),
-    "region": re.compile(r"^[0-9]{1,10}$"),
+    "region": re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"),
     "asn": re.compile(r"^[0-9]{1,10}$"),
     # IODA writes geoasn codes as <region-or-country>-<asn>; accept any short token.
     "geoasn": re.compile(r"^[A-Za-z0-9\-]{1,32}$"),
@@ -42,7 +49,7 @@ class Entity:
         etype = etype.lower()
         if etype not in ENTITY_TYPES:
             raise InputError(f"malformed entity {text!r}: type must be one of {', '.join(ENTITY_TYPES)}")
-        if etype in ("country", "continent"):
+        if etype in ("country", "continent") or (etype == "region" and ISO_3166_2_RE.match(code)):
             code = code.upper()
         if etype == "asn" and code.upper().startswith("AS"):
             code = code[2:]
@@ -52,8 +59,13 @@ class Entity:
 
     @property
     def country(self) -> str | None:
-        """The ISO alpha-2 country code when the entity is a country, else None."""
-        return self.code if self.type == "country" else None
+        """The ISO alpha-2 country the entity itself names (a country, an ISO 3166-2 region), else
+        None: an ASN's or a numeric region's country comes from stored metadata (entity places)."""
+        if self.type == "country":
+            return self.code
+        if self.type == "region" and ISO_3166_2_RE.match(self.code):
+            return self.code[:2]
+        return None
 
 
 def parse_entity(text: str) -> str:

@@ -19,13 +19,24 @@ SIGNAL_COLUMNS = ["entity", "datasource", "time", "value"]
 #   start, end   UTC; end is exclusive (first bin after the outage) or None when still ongoing
 #   datasources  list[str], the signals that agree
 #   depth        0..1, fraction of the baseline lost (overall; per-datasource in `detail`)
-#   score        severity (IODA's alert area: relative drop x minutes, multiplied across datasources)
+#   score        0..1, see SCORE_MEANING (detected outages; reference sources may leave it NaN)
 #   method       how it was found ("median-ratio", "kleinberg", "ioda", "cloudflare-radar", ...)
 #   source       "detected" for ours; the reference source name otherwise ("ioda-events", ...)
 #   outage_id    stable id: "<source>:<entity>:<start epoch>" for detected, source-native otherwise
 #   detail       dict (JSON-serialisable): per-datasource depth, thresholds, raw record, ...
+#                Detected outages always have: "datasources" (per datasource: start, end, open,
+#                depth, area, alerts, level, method), "severity" ("partial" < 0.5 depth <= "major"
+#                < 0.9 <= "near-total"), "long_running" (bool, longer than 7 days), "nodata_minutes"
+#                ({datasource: minutes without data inside the outage}), "ongoing", "seen_until".
 OUTAGE_COLUMNS = ["outage_id", "source", "entity", "country", "start", "end", "datasources",
                   "depth", "score", "method", "detail"]
+
+# The score of a detected outage, in one sentence (reports print it next to the scores).
+SCORE_HALF_HOURS = 3.0
+SCORE_MEANING = ("score (0 to 1) = 1 - product over the agreeing datasources of "
+                 "(1 - depth x (1 - 2^(-hours/3))): a total loss on one datasource for 3 hours (about "
+                 "the median outage in IODA's hand-checked list) scores 0.5, and more depth, more hours "
+                 "or another agreeing datasource only raise it")
 
 EVENT_KINDS = ("election", "results", "protest", "opposition_event", "exam", "coup",
                "shutdown_report", "other")
@@ -53,6 +64,12 @@ COINCIDENCE_COLUMNS = ["outage_id", "entity", "outage_start", "outage_end", "eve
 #   entity   the watched entity the probe belongs to ("country/KE", "asn/36866")
 #   event    "connect" | "disconnect"
 PROBE_EVENT_COLUMNS = ["entity", "probe_id", "asn", "time", "event"]
+
+# Where an entity is, from the sources' own metadata (store table entity_places).
+#   entity   "asn/44244", "region/IR-07", ...
+#   country  ISO alpha-2 or None; name: the source's name for it ("Irancell", "Tehran") or None
+#   source   where it came from ("ioda", "ripestat", "import")
+PLACE_COLUMNS = ["entity", "country", "name", "source"]
 
 _TIME_COLUMNS = {"time", "start", "end", "outage_start", "outage_end", "event_start"}
 

@@ -311,6 +311,8 @@ class ReplayServer:
                 return 200, self.ioda_signals(segments[3], segments[4], req.query)
             if segments[:2] == ["v2", "outages"] and len(segments) == 3 and segments[2] in ("events", "alerts"):
                 return 200, self.ioda_outages(segments[2], req.query)
+            if segments == ["v2", "entities", "query"]:
+                return 200, self.ioda_entity(req.query)
             if segments[:3] == ["api", "v2", "probes"] and len(segments) == 3:
                 return self.atlas_probes(req, host)
             if segments[:3] == ["api", "v2", "measurements"] and segments[4:] == ["results"]:
@@ -323,6 +325,13 @@ class ReplayServer:
         return 404, {"error": {"status": 404, "title": "Not Found", "detail": f"no replay for {req.path}"}}
 
     # -- IODA ------------------------------------------------------------------------------
+    def ioda_entity(self, query: dict) -> dict:
+        """`/entities/query?entityType=..&entityCode=..`: the entity with its name, no attributes."""
+        etype, code = query.get("entityType", ""), query.get("entityCode", "")
+        data = [{"code": code, "name": _entity_name(f"{etype}/{code}"), "type": etype, "attrs": {}}] \
+            if etype and code else []
+        return _ioda_envelope("entities", query, data=data)
+
     def ioda_signals(self, etype: str, codes: str, query: dict) -> dict:
         frm, until = _time_range(query)
         if until - frm >= MAX_RANGE:

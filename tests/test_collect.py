@@ -159,7 +159,7 @@ def test_atlas_kenya_week_shows_the_june_7_wave(sqlite_store, replay):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"source_name": "ripestat", "entities": ["asn/44244"]}, "ripestat does not serve asn entities"),
+    ({"source_name": "ripestat", "entities": ["region/4488"]}, "ripestat does not serve region entities"),
     ({"source_name": "ioda", "entities": [IR], "options": {"datasource": "bgp"}}, "unknown option 'datasource'"),
     ({"source_name": "ioda", "entities": [IR], "start": "2019-11-24", "end": "2019-11-14"}, "is not before end"),
     ({"source_name": "ioda", "entities": []}, "no entities"),
@@ -168,3 +168,12 @@ def test_atlas_kenya_week_shows_the_june_7_wave(sqlite_store, replay):
 def test_bad_arguments_fail_before_fetching(sqlite_store, kwargs, message):
     with pytest.raises(InputError, match=message):
         collect(sqlite_store, **kwargs)
+
+
+def test_collecting_an_asn_from_ripestat_stores_where_it_is(sqlite_store, httpserver):
+    fixture = Path(__file__).resolve().parent / "fixtures/ripestat/rir-stats-country-AS44244.json"
+    httpserver.expect_request("/data/rir-stats-country/data.json").respond_with_data(
+        fixture.read_text(), content_type="application/json")
+    collect(sqlite_store, "ripestat", ["asn/44244"], start="2024-01-01", end="2024-01-02",
+            base_url=httpserver.url_for("/data"), client=quick_client("ripestat"))
+    assert sqlite_store.entity_countries() == {"asn/44244": "IR"}

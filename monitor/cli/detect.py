@@ -15,6 +15,7 @@ from monitor.config import build
 from monitor.detect.params import DetectParams
 from monitor.detect.run import run_detection
 from monitor.entities import parse_entity
+from monitor.frames import SCORE_MEANING
 from monitor.timeutil import iso, parse_time
 
 log = logging.getLogger("monitor.cli.detect")
@@ -49,14 +50,21 @@ def outage_records(outages: pd.DataFrame) -> list[dict]:
 
 
 def outage_table(outages: pd.DataFrame) -> pd.DataFrame:
-    """Outages for people: one line each, depth in percent, duration in hours."""
+    """Outages for people: one line each, times ISO 8601 UTC, depth in percent, duration in hours,
+    severity, minutes without data inside the outage."""
     if outages.empty:
         return outages
     hours = (outages["end"] - outages["start"]).dt.total_seconds() / 3600
-    return pd.DataFrame({"entity": outages["entity"], "start": outages["start"], "end": outages["end"],
+    detail = outages["detail"].map(lambda d: d if isinstance(d, dict) else {})
+    nodata = detail.map(lambda d: max((d.get("nodata_minutes") or {}).values(), default=0.0))
+    return pd.DataFrame({"entity": outages["entity"], "country": outages["country"].fillna("-"),
+                         "start": outages["start"], "end": outages["end"],
                          "hours": hours.round(1), "datasources": outages["datasources"].map(", ".join),
                          "depth %": (100 * outages["depth"]).round(0).astype("Int64"),
-                         "score": outages["score"].map(lambda s: f"{s:.3g}")})
+                         "severity": detail.map(lambda d: d.get("severity", "-")
+                                                + (", long-running" if d.get("long_running") else "")),
+                         "no data min": nodata.round(0).astype("Int64"),
+                         "score": outages["score"].map(lambda s: f"{s:.2f}")})
 
 
 def run(args, ctx) -> int:
@@ -72,4 +80,6 @@ def run(args, ctx) -> int:
         ongoing = int(outages["end"].isna().sum())
         if ongoing:
             print(f"{ongoing} outage(s) still ongoing at the end of the data (end shown as -)")
+        if not outages.empty:
+            print(SCORE_MEANING)
     return 0

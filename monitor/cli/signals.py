@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
+import pandas as pd
+
 from monitor.entities import parse_datasource, parse_entity
 from monitor.errors import InputError
 from monitor.tidy import read_tidy_csv, write_tidy
@@ -21,6 +23,9 @@ def register(sub) -> None:
     imp.add_argument("file", help="CSV file ('-' for standard input)")
     imp.add_argument("--entity", type=parse_entity, help="entity for every row, when the file has no entity column")
     imp.add_argument("--datasource", type=parse_datasource, help="datasource for every row, when the file has none")
+    imp.add_argument("--country", type=_alpha2, metavar="CC",
+                     help="ISO 3166 alpha-2 country of the file's entities (stored as their place, so "
+                          "their outages know their country), e.g. for region/bago")
     imp.add_argument("--skip-bad", action="store_true", help="write the good rows and count the bad ones "
                      "(default: any bad row writes nothing)")
     imp.set_defaults(func=run_import)
@@ -34,6 +39,13 @@ def register(sub) -> None:
     exp.set_defaults(func=run_export)
 
 
+def _alpha2(text: str) -> str:
+    code = text.strip().upper()
+    if len(code) != 2 or not code.isalpha():
+        raise InputError(f"--country {text!r}: expected an ISO 3166 alpha-2 code, e.g. MM")
+    return code
+
+
 def run_import(args, ctx) -> int:
     name = "<stdin>" if args.file == "-" else args.file
     frame, bad = read_tidy_csv(sys.stdin if args.file == "-" else args.file, name,
@@ -41,6 +53,10 @@ def run_import(args, ctx) -> int:
     for line, reason in bad[:20]:
         log.warning("%s: line %d: %s (skipped)", name, line, reason)
     written = ctx.new_store.write_signals(frame)
+    if args.country and not frame.empty:
+        entities = sorted(set(frame["entity"].astype(str)))
+        ctx.new_store.write_entity_places(pd.DataFrame({"entity": entities, "country": args.country,
+                                                        "name": None, "source": "import"}))
     print(f"{name}: {len(frame)} points read, {written} new or changed, {len(bad)} bad rows skipped "
           f"-> {ctx.store.url}")
     return 0

@@ -12,7 +12,9 @@ nor a false alarm of it. A detected outage and a reference match when they are o
 same entity and overlap, allowing `slack` either side. A detection that matches no reference is a
 false alarm *with respect to that reference*: a list of shutdowns does not list power cuts or cable
 cuts, so read that number with the reference's scope in mind. STOP gives dates only: its start and
-end errors are in days, not minutes.
+end errors are in days, not minutes. A reference listed more than once (the same entity, overlapping
+times: IODA's list has rows repeated per signal or per editor) counts once, as the union of its
+rows, with the first row's id.
 """
 
 from __future__ import annotations
@@ -60,6 +62,22 @@ def references_from_events(events: pd.DataFrame, params: EvaluateParams = Evalua
                          "end": kept["end"], "title": kept["title"].fillna("").astype(str)})[REFERENCE_COLUMNS]
 
 
+def merge_duplicates(reference: pd.DataFrame, slack: pd.Timedelta = pd.Timedelta(0)) -> pd.DataFrame:
+    """References of one entity that overlap (a missing end counts as start + slack) as one."""
+    if reference.empty:
+        return reference
+    ref = _utc(reference).sort_values(["entity", "start"], kind="stable").reset_index(drop=True)
+    ends = ref["end"].fillna(ref["start"] + slack)
+    reach = ends.groupby(ref["entity"]).cummax()
+    new = (ref["entity"] != ref["entity"].shift()) | (ref["start"] >= reach.shift())
+    group = new.cumsum()
+    merged = ref.assign(_end=ends, _group=group).groupby("_group").agg(
+        reference_id=("reference_id", "first"), entity=("entity", "first"), start=("start", "min"),
+        end=("_end", "max"), title=("title", "first"), _known=("end", "count"))
+    merged["end"] = merged["end"].where(merged["_known"] > 0)  # no row gave an end: still none
+    return merged.reset_index(drop=True)[REFERENCE_COLUMNS]
+
+
 def _covered(reference: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
     """References whose entity has signals from before their start until at least their start."""
     span = coverage.groupby("entity").agg(first=("first", "min"), last=("last", "max"))
@@ -84,7 +102,9 @@ def evaluate(detected: pd.DataFrame, reference: pd.DataFrame, coverage: pd.DataF
     `store.signal_summary()`), which says where signals exist. Each reference is paired with the
     overlapping detection whose start is closest to its own.
     """
-    reference = _utc(reference)
+    listed = len(reference)
+    reference = merge_duplicates(_utc(reference), params.slack)
+    merged = listed - len(reference)
     period = (reference["start"].min() - params.slack,
               reference["end"].fillna(reference["start"]).max() + params.slack)
     reference = _covered(reference, coverage).reset_index(drop=True)
@@ -117,7 +137,8 @@ def evaluate(detected: pd.DataFrame, reference: pd.DataFrame, coverage: pd.DataF
     result = pd.concat([f for f in (rows, alarm_rows, outside_rows) if len(f)] or [rows], ignore_index=True)
     result = result.reindex(columns=RESULT_COLUMNS)
     summary = _summary(result, len(detected), len(matched_ids))
-    summary.update(outside_period=int(len(outside)), period=[iso(t) for t in period] if len(reference) else None)
+    summary.update(outside_period=int(len(outside)), period=[iso(t) for t in period] if len(reference) else None,
+                   duplicates_merged=int(merged))
     return result, summary
 
 

@@ -1,12 +1,15 @@
 """Fusion: an entity's overlapping alerts from several datasources become one outage.
 
 Alerts of one entity that overlap (or lie within `merge_gap` of each other) merge into one outage
-from the earliest start to the latest end. The outage keeps which datasources agree, each one's
-start, end, depth and alert area (in `detail["datasources"]`), its overall depth (the largest
-fraction of a baseline lost by any of them) and a score: IODA's alert area (relative drop x
-minutes) multiplied across the agreeing datasources, so agreement weighs more than one deep signal.
-An outage is ongoing (end None) when the alert that ends last is still open at the end of its data.
-Minutes without data inside an outage are counted per datasource in `detail["nodata_minutes"]`.
+from the earliest start to the latest end; a gap in the data never splits one (the rules bridge
+gaps inside an alert). The outage keeps which datasources agree, each one's start, end, depth and
+alert area (in `detail["datasources"]`), its overall depth (the largest fraction of a baseline lost
+by any of them), its severity class from that depth, and a score (frames.SCORE_MEANING) that
+never falls when depth, duration or agreement grow. An outage is ongoing (end None) when the alert
+that ends last is still open at the end of its data; one longer than params.LONG_RUNNING is
+labelled long-running. Minutes without data inside an outage are counted per datasource in
+`detail["nodata_minutes"]`. The country comes from the entity (country, ISO 3166-2 region); the
+caller fills it for other entities from stored metadata (`assign_countries`).
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from monitor.detect.params import DetectParams
+from monitor.detect.params import LONG_RUNNING, DetectParams, severity
 from monitor.entities import Entity
-from monitor.frames import OUTAGE_COLUMNS, empty
+from monitor.frames import OUTAGE_COLUMNS, SCORE_HALF_HOURS, empty
 from monitor.timeutil import epoch, iso, to_epoch
 
 SOURCE = "detected"
@@ -91,6 +94,23 @@ def fuse(alerts: pd.DataFrame, params: DetectParams = DetectParams()) -> pd.Data
     return out.sort_values(["start", "entity"], kind="stable").reset_index(drop=True)
 
 
+def score(datasources: list[tuple[float, float]]) -> float:
+    """The outage score (frames.SCORE_MEANING) from (depth, hours) of each agreeing datasource."""
+    kept = 1.0
+    for depth, hours in datasources:
+        kept *= 1.0 - min(max(depth, 0.0), 1.0) * (1.0 - 2.0 ** (-max(hours, 0.0) / SCORE_HALF_HOURS))
+    return 1.0 - kept
+
+
+def assign_countries(outages: pd.DataFrame, places: dict[str, str]) -> pd.DataFrame:
+    """Outages with `country` filled from `places` (entity -> ISO alpha-2, e.g. the store's entity
+    places) where the entity itself does not say it."""
+    if outages.empty or not places:
+        return outages
+    missing = outages["country"].isna()
+    return outages.assign(country=outages["country"].where(~missing, outages["entity"].map(places)))
+
+
 def _utc(seconds) -> pd.Timestamp:
     return pd.Timestamp(int(seconds), unit="s", tz="UTC")
 
@@ -106,9 +126,11 @@ def _outage(span: pd.Series, group: list[dict], nodata: dict) -> dict:
                                      "method": str(r["method"])}
               | ({"peak_at": iso(_utc(r["peak_at"]))} if pd.notna(r.get("peak_at")) else {})
               for r in group}
-    detail = {"datasources": per_ds, "nodata_minutes": nodata, "ongoing": ongoing, "seen_until": iso(last)}
+    depth = max(d["depth"] for d in per_ds.values())
+    detail = {"datasources": per_ds, "nodata_minutes": nodata, "ongoing": ongoing, "seen_until": iso(last),
+              "severity": severity(depth), "long_running": bool(last - start > LONG_RUNNING)}
+    hours = [(float(r["depth"]), (r["end"] - r["start"]) / 3600) for r in group]
     return {"outage_id": outage_id(entity, start), "source": SOURCE, "entity": entity,
             "country": Entity.parse(entity).country, "start": start, "end": None if ongoing else last,
-            "datasources": sorted(per_ds), "depth": max(d["depth"] for d in per_ds.values()),
-            "score": float(np.prod([d["area"] for d in per_ds.values()])),
+            "datasources": sorted(per_ds), "depth": depth, "score": score(hours),
             "method": "+".join(sorted({d["method"] for d in per_ds.values()})), "detail": detail}

@@ -1,12 +1,20 @@
 """Per-signal detection: each value against the median of its trailing history (IODA's rule).
 
-A bin is abnormal when value < warning x baseline. The baseline is the median of the trailing
-window's valid values that were not themselves abnormal (so a long outage does not become the new
-normal); for diurnal signals it is the median, over the window's previous days, of the mean around
-the same time of day (+-pool). With too little normal history in the window the last baseline is
-carried forward; at the very start of the data bins stay unjudged. Alerts are runs of abnormal bins
-with hysteresis (short recoveries bridged), a minimum duration, and short gaps bridged. A gap (NaN
-value or a missing bin) is "no data", never zero: it is reported as an interval of level "nodata".
+A bin is abnormal when value < warning x baseline (IODA's rule) and, beyond it, the drop exceeds
+`noise` x the series' recent robust spread (the noise floor) and `min_drop` units (a drop below
+critical x baseline counts however noisy the series and whatever its size). The baseline is the
+median of the trailing window's valid values that were not themselves abnormal (so an outage does
+not become the normal);
+for diurnal signals it is the median, over the window's previous days, of the mean around the same
+time of day (+-pool). A partial drop that lasts longer than `rebaseline` becomes the new normal: its
+values re-enter the history and its alert ends; a near-total drop stays abnormal however long. With
+too little normal history in the window the last baseline is carried forward; at the very start of
+the data bins stay unjudged. Every verdict uses only data before its bin.
+
+Alerts are runs of abnormal bins with hysteresis (short recoveries bridged) and a minimum duration.
+A gap (NaN value or a missing bin) is "no data", never zero: it is reported as an interval of level
+"nodata"; inside an alert it neither ends nor splits it (the alert goes on while the signal is still
+down after it, and ends where the data stopped when it has recovered after it).
 
 Exclusion of abnormal values makes each baseline depend on earlier judgements. That recursion is
 solved as a fixed point: judge, mask the abnormal values, recompute the medians only where the mask
@@ -27,7 +35,7 @@ import bottleneck as bn
 import numpy as np
 import pandas as pd
 
-from monitor.detect.params import DAY, RuleParams, resolve_rule
+from monitor.detect.params import DAY, NEAR_TOTAL, RuleParams, resolve_rule
 from monitor.errors import InputError
 from monitor.frames import SIGNAL_COLUMNS
 from monitor.timeutil import from_epoch, to_epoch
@@ -139,25 +147,102 @@ def _affected(changed: np.ndarray, g: _Geometry, size: int) -> Iterator[tuple[in
             yield start, stop
 
 
+def noise_spread(values: np.ndarray, rule: RuleParams, step: pd.Timedelta) -> np.ndarray:
+    """Each bin's recent robust spread (a standard deviation), past-only; 0 where there is no
+    history yet.
+
+    The series is cut into blocks of a quarter of `min_history` (at most 6 h), each giving one
+    estimate: its standard deviation, or for a time-of-day rule (whose blocks hold part of the daily
+    swing) its mean absolute bin-to-bin change x sqrt(pi)/2 (sigma for Gaussian noise). A bin gets
+    the median of the estimates of the blocks of the previous `window`: the median over blocks is
+    what makes it robust (an outage's edges inflate one or two blocks only), and per-block means
+    plus a median over a few dozen blocks cost one pass over the bins.
+    """
+    size = len(values)
+    block = max(4, int(min(rule.min_history, DAY) / 4 // step))
+    blocks = -(-size // block)
+    grid = np.full(blocks * block, np.nan)
+    with np.errstate(all="ignore"):
+        if rule.diurnal:
+            grid[1:size] = np.abs(np.diff(values))
+            per_block = bn.nanmean(grid.reshape(blocks, block), axis=1) * (np.sqrt(np.pi) / 2)
+        else:
+            grid[:size] = values
+            per_block = bn.nanstd(grid.reshape(blocks, block), axis=1)
+    span = min(blocks, max(1, int(rule.window // (block * step))))
+    recent = bn.move_median(per_block, span, min_count=1)
+    before = np.r_[np.nan, recent[:-1]]  # block k: the blocks before it only
+    return np.repeat(np.nan_to_num(before, nan=0.0), block)[:size]
+
+
+def _floor(spread: np.ndarray, rule: RuleParams) -> np.ndarray | float:
+    """The drop each bin needs beyond IODA's rule: the noise floor and the minimum drop in units."""
+    if not rule.noise or not spread.any():
+        return float(rule.min_drop)
+    return np.maximum(rule.noise * spread, rule.min_drop)
+
+
+def _thresholds(base: np.ndarray, floor: np.ndarray | float, rule: RuleParams) -> np.ndarray:
+    """The value below which each bin is abnormal: IODA's warning x baseline, lowered by the floor
+    (never below critical x baseline)."""
+    ioda = rule.warning * base
+    if np.isscalar(floor) and floor == 0:
+        return ioda
+    return np.minimum(ioda, np.maximum(base - floor, rule.critical * base))
+
+
+def _settled(below: np.ndarray, values: np.ndarray, base: np.ndarray, rule: RuleParams, step: int) -> np.ndarray:
+    """Bins of a partial drop older than `rebaseline`: they are the new normal (past-only: a bin's
+    age counts from the start of the drop it belongs to; no-data bins continue the drop)."""
+    size = len(below)
+    valued = ~np.isnan(values)
+    idx = np.where(valued, np.arange(size), -1)
+    last_valued = np.maximum.accumulate(idx)
+    down = np.where(last_valued >= 0, below[np.maximum(last_valued, 0)], False)
+    if not down.any():
+        return np.zeros(size, dtype=bool)
+    began = np.maximum.accumulate(np.where(down & ~np.r_[False, down[:-1]], np.arange(size), -1))
+    age = (np.arange(size) - began) * step
+    with np.errstate(invalid="ignore"):
+        partial = values >= (1.0 - NEAR_TOTAL) * base
+    return below & (began >= 0) & (age >= rule.rebaseline.total_seconds()) & partial
+
+
 def baseline(values: np.ndarray, rule: RuleParams, step: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
     """(baseline, abnormal) for values on a regular grid of `step`; NaN baseline = unjudged."""
+    base, flags, _, _ = _judge(values, rule, step)
+    return base, flags
+
+
+def _judge(values: np.ndarray, rule: RuleParams, step: pd.Timedelta):
+    """(baseline, abnormal, threshold value, re-baselined) for values on a regular grid of `step`."""
     g = _geometry(rule, step)
+    floor = _floor(noise_spread(values, rule, step), rule)
     raw = _raw_baseline(values, 0, len(values), g)
     flags = np.zeros(len(values), dtype=bool)
+    step_s = int(step.total_seconds())
+    none = np.zeros(len(values), dtype=bool)
+    nodata = int(np.isnan(values).sum())
     for _ in range(MAX_PASSES):
         base = _carry(raw, g)
+        threshold = _thresholds(base, floor, rule)
         with np.errstate(invalid="ignore"):
-            new = values < rule.warning * base
+            below = values < threshold
+        # a drop can outlast `rebaseline` only if its bins (no-data ones included) add up to it
+        long_enough = rule.rebaseline is not None and \
+            (int(below.sum()) + nodata) * step_s >= rule.rebaseline.total_seconds()
+        settled = _settled(below, values, base, rule, step_s) if long_enough else none
+        new = below & ~settled
         changed = np.flatnonzero(new ^ flags)
         if changed.size == 0:
-            return base, flags
+            return base, flags, threshold, settled
         flags = new
         masked = np.where(flags, np.nan, values)
         for lo, hi in _affected(changed, g, len(values)):
             raw[lo:hi] = _raw_baseline(masked, lo, hi, g)
     log.warning("baseline did not settle after %d passes; judgements after the first change are approximate",
                 MAX_PASSES)
-    return base, flags
+    return base, flags, threshold, settled
 
 
 def to_grid(seconds: np.ndarray, values: np.ndarray) -> tuple[int, int, np.ndarray]:
@@ -191,26 +276,27 @@ def _first_at_or_after(positions: np.ndarray, at: np.ndarray, none: int) -> np.n
         if len(positions) else np.full(len(at), none)
 
 
-def _alert_runs(ratio: np.ndarray, has_value: np.ndarray, rule: RuleParams, step: int):
-    """(first abnormal bin, end bin, how it ended) of each alert, hysteresis and gaps applied.
+def _alert_runs(j: dict):
+    """(first abnormal bin, end bin, how it ended) of each alert, hysteresis applied, gaps bridged.
 
-    Works on the positions of abnormal, recovered and stopping bins (long gaps, unjudged bins),
-    so its cost follows the number of alerts, not the length of the series.
+    Works on the positions of abnormal, recovered and unjudged bins, so its cost follows the number
+    of alerts, not the length of the series. No-data bins are neither abnormal nor recovered: an
+    alert goes on across them; when the signal has recovered after a gap the alert ends where the
+    data stopped ("recovery after gap"). A re-baselined bin ends its alert ("rebaselined").
     """
+    rule, step, values, ratio = j["rule"], j["step"], j["values"], j["ratio"]
     size = len(ratio)
-    with np.errstate(invalid="ignore"):
-        below_at = np.flatnonzero(ratio < rule.warning)
+    below_at = np.flatnonzero(j["abnormal"])
     if below_at.size == 0:
         return []
     with np.errstate(invalid="ignore"):
-        recovered_at = np.flatnonzero(ratio >= rule.release_ratio)
-    gap_start, gap_end = _runs(~has_value)
-    long_gaps = gap_start[(gap_end - gap_start) * step > rule.max_gap.total_seconds()]
-    unjudged = np.flatnonzero(has_value & np.isnan(ratio))
+        release = j["threshold_ratio"] if rule.release is None else np.maximum(j["threshold_ratio"], rule.release)
+        recovered_at = np.flatnonzero((ratio >= release) | j["settled"])
+    unjudged = np.flatnonzero(~np.isnan(values) & np.isnan(ratio))
+    last_valued = np.maximum.accumulate(np.where(np.isnan(values), -1, np.arange(size)))
 
-    def stops_between(a, b):  # long gaps or unjudged bins in (a, b]
-        return (np.searchsorted(long_gaps, b, "right") - np.searchsorted(long_gaps, a, "right")) + \
-               (np.searchsorted(unjudged, b, "right") - np.searchsorted(unjudged, a, "right"))
+    def stops_between(a, b):  # unjudged bins in (a, b]
+        return np.searchsorted(unjudged, b, "right") - np.searchsorted(unjudged, a, "right")
 
     p, q = below_at[:-1], below_at[1:]
     first_rec = _first_at_or_after(recovered_at, p + 1, size)
@@ -222,26 +308,30 @@ def _alert_runs(ratio: np.ndarray, has_value: np.ndarray, rule: RuleParams, step
     for first, last, rec in zip(starts.tolist(), lasts.tolist(), recs.tolist()):
         upto = min(rec, size - 1)
         if stops_between(last, upto) > 0:
-            gap = np.searchsorted(long_gaps, upto, "right") > np.searchsorted(long_gaps, last, "right")
-            out.append((first, last + 1, "gap" if gap else "no baseline"))
-        elif rec < size:
-            out.append((first, rec, "recovery"))
-        else:
+            out.append((first, last + 1, "no baseline"))
+        elif rec >= size:
             out.append((first, size, "data end"))
+        elif j["settled"][rec]:
+            out.append((first, rec, "rebaselined"))
+        elif last_valued[rec - 1] < rec - 1:
+            out.append((first, int(last_valued[rec - 1]) + 1, "recovery after gap"))
+        else:
+            out.append((first, rec, "recovery"))
     return out
 
 
 def _alert_row(entity: str, datasource: str, j: dict, first: int, end: int, how: str) -> dict | None:
     """One alert's row from a judged series (see judge_series), or None when it is too short."""
     rule, step, r = j["rule"], j["step"], j["ratio"][first:end]
-    with np.errstate(invalid="ignore"):
-        abnormal = int((r < rule.warning).sum())
+    abnormal = int(j["abnormal"][first:end].sum())
     if abnormal * step < rule.min_duration.total_seconds():
         return None
     drop = np.clip(1.0 - r[~np.isnan(r)], 0.0, 1.0)
-    confirmed = how != "recovery" or (len(j["values"]) - end) * step >= rule.recovery.total_seconds()
+    confirmed = how not in ("recovery", "recovery after gap") or \
+        (len(j["values"]) - end) * step >= rule.recovery.total_seconds()
     detail = {"baseline": float(np.nanmedian(j["baseline"][first:end])), "min_ratio": float(np.nanmin(r)),
               "warning": rule.warning, "critical": rule.critical, "diurnal": bool(rule.diurnal),
+              "threshold": float(np.nanmedian(j["threshold_ratio"][first:end])),
               "window": rule.window.isoformat(), "ended_by": how, "end_confirmed": bool(confirmed),
               "abnormal_minutes": abnormal * step / 60, "step_seconds": step,
               "nodata_minutes": float(np.isnan(j["values"][first:end]).sum() * step / 60)}
@@ -263,19 +353,23 @@ def judge_series(seconds: np.ndarray, values: np.ndarray, rule: RuleParams) -> d
     """Grid, resolved rule, baseline, ratio and abnormal flags of one series (sorted epoch seconds)."""
     t0, step, grid = to_grid(seconds, values)
     if step == 0 or len(grid) < 2:
-        return {"t0": t0, "step": step, "values": grid, "rule": rule, "baseline": np.full(len(grid), np.nan),
-                "ratio": np.full(len(grid), np.nan), "abnormal": np.zeros(len(grid), dtype=bool)}
+        none = np.full(len(grid), np.nan)
+        return {"t0": t0, "step": step, "values": grid, "rule": rule, "baseline": none, "ratio": none,
+                "threshold_ratio": none, "abnormal": np.zeros(len(grid), dtype=bool),
+                "settled": np.zeros(len(grid), dtype=bool)}
     step_td = pd.Timedelta(seconds=step)
     rule = resolve_rule(rule, step_td, grid)
     if rule.diurnal and not _geometry(rule, step_td).diurnal:
         rule = dataclasses.replace(rule, diurnal=False)  # a day is not a whole number of >= 4 bins
-    base, abnormal = baseline(grid, rule, step_td)
+    base, abnormal, threshold, settled = _judge(grid, rule, step_td)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = grid / base
+        threshold_ratio = threshold / base
     if (base <= 0).any():
         ratio[base <= 0] = np.nan  # nothing can drop below a baseline of zero
+        abnormal = abnormal & ~(base <= 0)
     return {"t0": t0, "step": step, "values": grid, "rule": rule, "baseline": base, "ratio": ratio,
-            "abnormal": abnormal}
+            "threshold_ratio": threshold_ratio, "abnormal": abnormal, "settled": settled}
 
 
 def detect_series(entity: str, datasource: str, seconds: np.ndarray, values: np.ndarray,
@@ -286,8 +380,7 @@ def detect_series(entity: str, datasource: str, seconds: np.ndarray, values: np.
         return []
     ratio, rule, t0, step = j["ratio"], j["rule"], j["t0"], j["step"]
     has_value = ~np.isnan(j["values"])
-    rows = [_alert_row(entity, datasource, j, first, end, how)
-            for first, end, how in _alert_runs(ratio, has_value, rule, step)]
+    rows = [_alert_row(entity, datasource, j, first, end, how) for first, end, how in _alert_runs(j)]
     rows = [row for row in rows if row is not None]
     rows += _interval_rows(entity, datasource, t0, step, ~has_value, "nodata", "no value")
     rows += _interval_rows(entity, datasource, t0, step, has_value & np.isnan(ratio), "unjudged",
@@ -368,9 +461,10 @@ def detect_signals(signals: pd.DataFrame, rules, progress=None, workers: int | N
 
 
 def judge_signal(signal: pd.DataFrame, rule: RuleParams) -> pd.DataFrame:
-    """One series judged bin by bin: time, value, baseline, ratio, level (for plots and notebooks).
+    """One series judged bin by bin: time, value, baseline, ratio, threshold (the ratio below which
+    the bin is abnormal), level (for plots and notebooks).
 
-    level: nodata, unjudged, normal, warning or critical.
+    level: nodata, unjudged, normal, warning (abnormal) or critical (abnormal and below critical).
     """
     series = list(iter_series(signal))
     if len(series) != 1:
@@ -379,10 +473,10 @@ def judge_signal(signal: pd.DataFrame, rule: RuleParams) -> pd.DataFrame:
     rule, ratio = j["rule"], j["ratio"]
     level = np.full(len(ratio), "normal", dtype=object)
     with np.errstate(invalid="ignore"):
-        level[ratio < rule.warning] = "warning"
-        level[ratio < rule.critical] = "critical"
+        level[j["abnormal"]] = "warning"
+        level[j["abnormal"] & (ratio < rule.critical)] = "critical"
     level[np.isnan(ratio)] = "unjudged"
     level[np.isnan(j["values"])] = "nodata"
     times = from_epoch(j["t0"] + np.arange(len(ratio)) * max(j["step"], 1))
     return pd.DataFrame({"time": times, "value": j["values"], "baseline": j["baseline"], "ratio": ratio,
-                         "level": level})
+                         "threshold": j["threshold_ratio"], "level": level})

@@ -9,12 +9,12 @@ import logging
 import pandas as pd
 
 from monitor.detect.bursts import detect_bursts
-from monitor.detect.fusion import SOURCE, fuse
+from monitor.detect.fusion import SOURCE, assign_countries, fuse
 from monitor.detect.params import DetectParams
 from monitor.detect.rules import detect_signals
 from monitor.errors import InputError
 from monitor.frames import OUTAGE_COLUMNS, empty
-from monitor.timeutil import parse_time
+from monitor.timeutil import iso, parse_time
 
 log = logging.getLogger("monitor.detect.run")
 
@@ -67,7 +67,8 @@ def run_detection(store, entities=None, start=None, end=None, params: DetectPara
     window) of history before `start` and all data after `end`, so an outage in the window has its
     baseline and its real end. Outages under way at `start` (stored or found) are redone whole: the
     replaced span starts at the earliest of them, and everything "detected" for these entities
-    starting in it is replaced in one transaction, so re-running never duplicates. Returns the
+    starting in it is replaced in one transaction, so re-running never duplicates. The country of
+    an outage whose entity does not name one comes from the stored entity places. Returns the
     outages written.
     """
     window = _window(store, entities, start, end)
@@ -88,10 +89,12 @@ def run_detection(store, entities=None, start=None, end=None, params: DetectPara
     signals = store.read_signals(entities=entities, start=since - history)
     probes = store.read_probe_events(entities=entities, start=since - history)
     outages = detect_outages(signals, probes, params, progress=progress)
+    if not outages.empty and outages["country"].isna().any():  # ASNs, numeric regions: stored places
+        outages = assign_countries(outages, store.entity_countries(sorted(set(outages["entity"]))))
     overlapping = outages[(outages["start"] < end) & (outages["end"].isna() | (outages["end"] > start))]
     if not overlapping.empty:
         since = min(since, overlapping["start"].min())
     keep = outages[(outages["start"] >= since) & (outages["start"] < end)].reset_index(drop=True)
     store.replace_outages(keep, SOURCE, entities, since, end)
-    log.info("%d outage(s) detected in [%s, %s) -> %s", len(keep), since, end, store.url)
+    log.info("%d outage(s) detected in [%s, %s) -> %s", len(keep), iso(since), iso(end), store.url)
     return keep

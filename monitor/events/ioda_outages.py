@@ -2,10 +2,15 @@
 
 Times are UTC (see data/ioda-outages/PROVENANCE.md), spelled `Saturday, November 16, 2019, 2:00:00 PM`.
 Accepted: that spelling, also without seconds (`2:00 PM`), with an empty seconds field (`2:30: AM`)
-or without the comma after the weekday; the weekday must match the date. Skipped with their row
-number (header = row 1) and reason: numeric spellings such as `4/15/2020  23:40:00 AM` (day/month
-order and a 24-hour clock with AM/PM make them ambiguous), a missing end time, an end not after the
-start, a country with no ISO code (`European Union`), and exact duplicates.
+or without the comma after the weekday; the weekday must match the date. The sheet's numeric
+spelling `7/28/2020  17:00:00 PM` is month/day/year (rows that give both spellings agree: row 7 starts
+"Tuesday, July 28, 2020" and ends "7/28/2020 17:00:00 PM"). An hour of 13-23 is a 24-hour clock
+whatever suffix follows it (`23:40:00 AM` can only be 23:40); hours 1-12 follow AM/PM. An end written
+in the midnight hour (`12:20:00 AM`) of the start's own date, before a start later that day, is the
+next day's midnight hour: the sheet kept the start's date when an outage ran past midnight (41 rows).
+Skipped with their row number (header = row 1) and reason: a numeric date whose first number is over
+12 (day first: the order is unknown), a missing end time, any other end not after the start, a
+country with no ISO code (`European Union`), and exact duplicates.
 Every row becomes one event of kind `shutdown_report` whatever its cause (Government-Ordered, Exams,
 Cable-Cut, Power-Outage...): the cause is in the title and description so a reader can filter.
 """
@@ -26,6 +31,8 @@ SOURCE = "ioda-outages"
 REQUIRED = ("ID", "Begin time", "End time", "Country", "Cause")
 _LONG_RE = re.compile(r"^(?P<weekday>[A-Za-z]+),? (?P<date>[A-Za-z]+ \d{1,2}, \d{4}), "
                       r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})?)? (?P<ampm>[AP]M)$")
+_NUMERIC_RE = re.compile(r"^(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4}) "
+                         r"(?P<hour>\d{1,2}):(?P<minute>\d{1,2})(?::(?P<second>\d{1,2})?)?(?: (?P<ampm>[AP]M))?$")
 _SCOPE_RE = re.compile(r"^(?P<kind>[A-Za-z]+)\s*(?:\((?P<name>.*)\))?$")
 
 
@@ -52,23 +59,36 @@ def parse_ioda_outages(text: str, *, where: str, source: str = SOURCE, country: 
 
 
 def parse_time(text: str) -> pd.Timestamp:
-    """One of the accepted long spellings -> UTC Timestamp; InputError otherwise."""
-    m = _LONG_RE.match(" ".join(text.split()))
-    if not m:
-        raise InputError("date spelling not recognised (expected e.g. 'Saturday, November 16, 2019, "
-                         "2:00:00 PM'; numeric dates are ambiguous here)")
-    try:
-        day = dt.datetime.strptime(m["date"], "%B %d, %Y").date()
-    except ValueError as exc:
-        raise InputError(f"not a calendar date ({exc})") from exc
-    if day.strftime("%A").lower() != m["weekday"].lower():
-        raise InputError(f"weekday {m['weekday']} does not match the date ({day.strftime('%A')})")
-    hour = int(m["hour"])
-    if not 1 <= hour <= 12:
-        raise InputError(f"hour {hour} with {m['ampm']} is ambiguous")
-    hour = hour % 12 + (12 if m["ampm"] == "PM" else 0)
-    return pd.Timestamp(dt.datetime(day.year, day.month, day.day, hour, int(m["minute"]),
-                                    int(m["second"] or 0)), tz="UTC")
+    """One of the accepted spellings (long, or the sheet's numeric month/day/year) -> UTC Timestamp;
+    InputError otherwise."""
+    text = " ".join(text.split())
+    m = _LONG_RE.match(text)
+    if m:
+        try:
+            day = dt.datetime.strptime(m["date"], "%B %d, %Y").date()
+        except ValueError as exc:
+            raise InputError(f"not a calendar date ({exc})") from exc
+        if day.strftime("%A").lower() != m["weekday"].lower():
+            raise InputError(f"weekday {m['weekday']} does not match the date ({day.strftime('%A')})")
+    else:
+        m = _NUMERIC_RE.match(text)
+        if not m:
+            raise InputError("date spelling not recognised (expected e.g. 'Saturday, November 16, 2019, "
+                             "2:00:00 PM' or '7/28/2020 17:00:00 PM')")
+        if int(m["month"]) > 12:
+            raise InputError(f"{m['month']}/{m['day']}: day first or month first is unknown")
+        try:
+            day = dt.date(int(m["year"]), int(m["month"]), int(m["day"]))
+        except ValueError as exc:
+            raise InputError(f"not a calendar date ({exc})") from exc
+    hour, minute = int(m["hour"]), int(m["minute"])
+    if hour > 23 or minute > 59:
+        raise InputError(f"no such time of day {hour}:{minute:02d}")
+    if hour == 0 and m["ampm"] == "PM":
+        raise InputError("hour 0 with PM is ambiguous")
+    if 1 <= hour <= 12 and m["ampm"]:
+        hour = hour % 12 + (12 if m["ampm"] == "PM" else 0)
+    return pd.Timestamp(dt.datetime(day.year, day.month, day.day, hour, minute, int(m["second"] or 0)), tz="UTC")
 
 
 def _event(rec: dict, source: str) -> dict:
@@ -76,6 +96,8 @@ def _event(rec: dict, source: str) -> dict:
     if rec["End time"] in ("", "N/A"):
         raise RowError("End time", rec["End time"], "no end time")
     end = field_value("End time", rec["End time"], parse_time)
+    if end <= start and end.date() == start.date() and end.hour == 0 and "12:" in rec["End time"]:
+        end += pd.Timedelta("1D")  # past midnight, written with the start's date
     if end <= start:
         raise RowError("End time", rec["End time"], f"not after Begin time {rec['Begin time']}")
     cc = field_value("Country", rec["Country"], country_code)

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from monitor.errors import InputError
+from monitor.frames import SCORE_MEANING
 from monitor.plot import figure_bytes, plot_coincidence_summary, plot_overview, plot_timeline
 from monitor.report.attribution import credit_line
 from monitor.report.context import DigestData, IncidentData, digest_context, incident_context
@@ -191,6 +192,7 @@ def environment(fmt: str) -> Environment:
                           finalize=_md_finalize)
     env.filters.update(_FILTERS)
     env.tests["missing"] = _missing
+    env.globals["score_meaning"] = SCORE_MEANING
     return env
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from monitor.entities import Entity, parse_entity
 from monitor.errors import InputError, SourceError
-from monitor.frames import OUTAGE_COLUMNS, PROBE_EVENT_COLUMNS, SIGNAL_COLUMNS, empty
+from monitor.frames import OUTAGE_COLUMNS, PLACE_COLUMNS, PROBE_EVENT_COLUMNS, SIGNAL_COLUMNS, empty
 from monitor.http import HttpClient
 from monitor.timeutil import parse_time
 
@@ -33,11 +33,13 @@ def _frame(columns: list[str]) -> Callable[[], pd.DataFrame]:
 
 @dataclass(frozen=True)
 class Batch:
-    """What one fetch yields: signal points, reference outages and raw probe events."""
+    """What one fetch yields: signal points, reference outages, raw probe events and where the
+    entities are (the source's own metadata: country and name)."""
 
     signals: pd.DataFrame = field(default_factory=_frame(SIGNAL_COLUMNS))
     outages: pd.DataFrame = field(default_factory=_frame(OUTAGE_COLUMNS))
     probe_events: pd.DataFrame = field(default_factory=_frame(PROBE_EVENT_COLUMNS))
+    places: pd.DataFrame = field(default_factory=_frame(PLACE_COLUMNS))
 
     @property
     def counts(self) -> dict[str, int]:

@@ -3,7 +3,11 @@
 `/signals/raw/{type}/{code}` gives, per datasource, `values[i]` at `from + i*step`; nulls are gaps
 and stay NaN. The server refuses ranges of 100 days or more, so `max_window` is 99 days.
 `/outages/events` and `/outages/alerts` become reference outages (sources `ioda-events`,
-`ioda-alerts`) so our detector can be compared with IODA's.
+`ioda-alerts`) so our detector can be compared with IODA's. For an entity that does not name its
+country (an ASN, a region, a geoasn), `/entities/query?entityType=..&entityCode=..` gives its name
+and attributes; `attrs.country_code` (the key IODA's region entities carry; UNCONFIRMED for the
+others) becomes its stored place. IODA's ASN attributes (`org`, `ip_count`) hold no country: the
+`ripestat` source gives an ASN's (rir-stats-country).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.entities import Entity
-from monitor.frames import OUTAGE_COLUMNS, SIGNAL_COLUMNS, empty
+from monitor.frames import OUTAGE_COLUMNS, PLACE_COLUMNS, SIGNAL_COLUMNS, empty
 from monitor.http import HttpClient
 from monitor.sources.base import MAX_EPOCH, Batch, PayloadShape, Source, concat, numbered_pages
 from monitor.timeutil import epoch, from_epoch
@@ -173,8 +177,10 @@ def fetch(client: HttpClient, base_url: str, entity: Entity, start: pd.Timestamp
         df = parse_signals(client.get_json(url, params), url)
         frames.append(df[(df["entity"] == str(entity)) & (df["time"] >= start) & (df["time"] < end)])
     signals = concat(frames, SIGNAL_COLUMNS)
+    places = _place(client, base, entity) if entity.country is None and entity.type != "continent" \
+        else empty(PLACE_COLUMNS)
     if not options.get("reference", True):
-        return Batch(signals=signals)
+        return Batch(signals=signals, places=places)
     query = {"entityType": entity.type, "entityCode": entity.code, **window}
     events = numbered_pages(client, f"{base}/outages/events", query, _items, page_param="page",
                             size_param="limit", size=PAGE_SIZE)
@@ -182,7 +188,28 @@ def fetch(client: HttpClient, base_url: str, entity: Entity, start: pd.Timestamp
                             size_param="limit", size=PAGE_SIZE)
     outages = concat([parse_events({"data": events}, until=end, url=f"{base}/outages/events"),
                       parse_alerts({"data": alerts}, url=f"{base}/outages/alerts")], OUTAGE_COLUMNS)
-    return Batch(signals=signals, outages=outages)
+    return Batch(signals=signals, outages=outages, places=places)
+
+
+def parse_place(payload: Any, entity: Entity, url: str | None = None) -> pd.DataFrame:
+    """PLACE_COLUMNS for `entity` from an `/entities/query` answer (empty when it is not listed)."""
+    shape = PayloadShape(NAME, url)
+    for i, item in enumerate(_envelope_data(shape, payload)):
+        shape.check(item, dict, f"data[{i}]")
+        if str(item.get("type")) != entity.type or str(item.get("code")) != entity.code:
+            continue
+        attrs = shape.need(item, "attrs", dict, f"data[{i}]", optional=True) or {}
+        country = attrs.get("country_code")
+        country = country.upper() if isinstance(country, str) and len(country) == 2 and country.isalpha() else None
+        name = item.get("name") if isinstance(item.get("name"), str) else None
+        return pd.DataFrame([{"entity": str(entity), "country": country, "name": name, "source": NAME}],
+                            columns=PLACE_COLUMNS)
+    return empty(PLACE_COLUMNS)
+
+
+def _place(client: HttpClient, base: str, entity: Entity) -> pd.DataFrame:
+    url = f"{base}/entities/query"
+    return parse_place(client.get_json(url, {"entityType": entity.type, "entityCode": entity.code}), entity, url)
 
 
 def _items(payload: Any, url: str) -> list:

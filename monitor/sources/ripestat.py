@@ -6,6 +6,10 @@ store gets one point per bin like any other signal. Only the routing-derived (`*
 kept: the registration counts (`*_stats`) do not move when a country goes offline.
 Field meanings follow the RIPEstat docs (see docs/sources.md); the payload shape was not checked
 against the live service from here.
+
+For an ASN entity the source gives where it is instead of signals: `rir-stats-country` (the country
+its RIR registered it to, `data.located_resources[].location`) becomes its stored place, so outages
+of the ASN know their country.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ import pandas as pd
 
 from monitor.entities import Entity
 from monitor.errors import InputError
-from monitor.frames import SIGNAL_COLUMNS, empty
+from monitor.frames import PLACE_COLUMNS, SIGNAL_COLUMNS, empty
 from monitor.http import HttpClient
 from monitor.sources.base import Batch, PayloadShape, Source
 from monitor.timeutil import iso, parse_duration
 
 NAME = "ripestat"
 ENDPOINT = "country-resource-stats"
+PLACE_ENDPOINT = "rir-stats-country"
 SOURCEAPP = "outage-monitor"
 RESOLUTIONS = ("5m", "1h", "1d", "1w")
 MAX_BINS = 100_000  # per timeline span (a year at 5 minutes)
@@ -65,6 +70,23 @@ def parse_resource_stats(payload: Any, entity: str, resolution: str, url: str | 
     return df.drop_duplicates(["entity", "datasource", "time"], keep="last").reset_index(drop=True)
 
 
+def parse_rir_country(payload: Any, entity: Entity, url: str | None = None) -> pd.DataFrame:
+    """A `rir-stats-country` answer for an ASN -> its place (PLACE_COLUMNS; empty if none is given)."""
+    shape = PayloadShape(NAME, url)
+    status = shape.need(payload, "status", str, "")
+    if status != "ok":
+        raise shape.error("status", f"is {status!r}: {_messages(payload)}")
+    data = shape.need(payload, "data", dict, "")
+    for i, located in enumerate(shape.need(data, "located_resources", list, "data")):
+        where = f"data.located_resources[{i}]"
+        location = shape.need(located, "location", str, where).strip().upper()
+        if len(location) != 2 or not location.isalpha():
+            raise shape.error(f"{where}.location", f"{location!r} is not an ISO 3166 alpha-2 code")
+        return pd.DataFrame([{"entity": str(entity), "country": location, "name": None, "source": NAME}],
+                            columns=PLACE_COLUMNS)
+    return empty(PLACE_COLUMNS)
+
+
 def _grid(shape: PayloadShape, where: str, first: pd.Timestamp, last: pd.Timestamp, step: pd.Timedelta,
           start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DatetimeIndex:
     """The bins of one timeline span (ends inclusive, anchored at its start) inside [start, end)."""
@@ -96,7 +118,11 @@ def _step(resolution: str) -> pd.Timedelta:
 
 def fetch(client: HttpClient, base_url: str, entity: Entity, start: pd.Timestamp, end: pd.Timestamp,
           options: Mapping[str, Any]) -> Batch:
-    """Routed ASN and prefix counts of a country for [start, end)."""
+    """Routed ASN and prefix counts of a country for [start, end); an ASN's registered country."""
+    if entity.type == "asn":
+        url = f"{base_url.rstrip('/')}/{PLACE_ENDPOINT}/data.json"
+        params = {"resource": f"AS{entity.code}", "sourceapp": SOURCEAPP}
+        return Batch(places=parse_rir_country(client.get_json(url, params), entity, url))
     resolution = str(options["resolution"])
     _step(resolution)
     url = f"{base_url.rstrip('/')}/{ENDPOINT}/data.json"
@@ -108,7 +134,8 @@ def fetch(client: HttpClient, base_url: str, entity: Entity, start: pd.Timestamp
 
 SOURCE = Source(
     name=NAME,
-    description="RIPEstat country-resource-stats: routed ASNs and IPv4/IPv6 prefixes of a country over time",
+    description="RIPEstat country-resource-stats: routed ASNs and IPv4/IPv6 prefixes of a country over time; "
+                "for an ASN, the country it is registered to (rir-stats-country)",
     yields=("signals",),
     base_url="https://stat.ripe.net/data",
     interval=pd.Timedelta("1h"),
@@ -117,6 +144,6 @@ SOURCE = Source(
     lookback=pd.Timedelta(days=7),
     licence="RIPEstat data (c) RIPE NCC, under the RIPE NCC terms of use for RIPEstat; attribute RIPE NCC.",
     fetch=fetch,
-    entity_types=("country",),
+    entity_types=("country", "asn"),
     options={"resolution": "1h"},
 )

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from monitor.errors import StoreError
-from monitor.frames import COINCIDENCE_COLUMNS, EVENT_COLUMNS, OUTAGE_COLUMNS, PROBE_EVENT_COLUMNS, SIGNAL_COLUMNS
+from monitor.frames import (COINCIDENCE_COLUMNS, EVENT_COLUMNS, OUTAGE_COLUMNS, PLACE_COLUMNS, PROBE_EVENT_COLUMNS,
+                            SIGNAL_COLUMNS)
 from monitor.store import schema as s
 from monitor.store.convert import from_json, optional_epochs, times, to_json
 from monitor.store.writes import Writer
@@ -120,6 +121,10 @@ class Store:
     def write_probe_events(self, df) -> int:
         with self.transaction() as tx:
             return tx.write_probe_events(df)
+
+    def write_entity_places(self, df) -> int:
+        with self.transaction() as tx:
+            return tx.write_entity_places(df)
 
     def set_cursor(self, job, key, position) -> None:
         with self.transaction() as tx:
@@ -276,6 +281,18 @@ class Store:
             df[col] = times(df[col], nullable=True)
         df["offset_minutes"] = pd.to_numeric(df["offset_minutes"]).astype("float64")
         return df
+
+    def read_entity_places(self, entities=None) -> pd.DataFrame:
+        """Where entities are (PLACE_COLUMNS), ordered by entity."""
+        t = s.entity_places
+        stmt = select(t.c.entity, t.c.country, t.c.name, t.c.source).where(*_in(t.c.entity, entities))
+        return pd.DataFrame(self._rows(stmt.order_by(t.c.entity)), columns=PLACE_COLUMNS)
+
+    def entity_countries(self, entities=None) -> dict[str, str]:
+        """entity -> ISO alpha-2 for the stored places that know their country."""
+        places = self.read_entity_places(entities)
+        places = places[places["country"].notna()]
+        return dict(zip(places["entity"], places["country"]))
 
     # -- cursors, runs, locks, deliveries ------------------------------------------------
     def get_cursor(self, job: str, key: str = "") -> pd.Timestamp | None:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from monitor.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -144,8 +144,24 @@ deliveries = Table(
     PrimaryKeyConstraint("channel", "key"),
 )
 
+# Where an entity is: its country (ISO alpha-2) and name as the sources' own metadata give them
+# (IODA entity attributes, RIPEstat rir-stats-country for an ASN, `signals import --country`).
+entity_places = Table(
+    "entity_places", metadata,
+    Column("entity", Text, primary_key=True),
+    Column("country", Text),
+    Column("name", Text),
+    Column("source", Text, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+)
+
+
+def _add_entity_places(conn: Connection) -> None:
+    entity_places.create(conn, checkfirst=True)
+
+
 # version -> function upgrading a store from that version to the next one.
-MIGRATIONS: dict[int, callable] = {}
+MIGRATIONS: dict[int, callable] = {1: _add_entity_places}
 
 
 def upgrade(conn: Connection) -> int:

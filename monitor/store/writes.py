@@ -10,14 +10,15 @@ import io
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, delete, insert
+from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from monitor.entities import parse_datasource, parse_entity
 from monitor.errors import InputError
-from monitor.frames import EVENT_COLUMNS, EVENT_KINDS, OUTAGE_COLUMNS, PROBE_EVENT_COLUMNS, SIGNAL_COLUMNS
+from monitor.frames import (EVENT_COLUMNS, EVENT_KINDS, OUTAGE_COLUMNS, PLACE_COLUMNS, PROBE_EVENT_COLUMNS,
+                            SIGNAL_COLUMNS)
 from monitor.store import schema as s
 from monitor.store.convert import epochs, none_if_nan, optional_epochs, require_columns, to_json
 from monitor.timeutil import epoch, now
@@ -143,6 +144,21 @@ class Writer:
                  "time": int(t), "event": str(r.event)} for r, t in zip(frame.itertuples(index=False), secs)]
         return self._upsert(s.probe_events, rows, ["entity", "probe_id", "time", "event"])
 
+    def write_entity_places(self, df: pd.DataFrame) -> int:
+        """Upsert where entities are (PLACE_COLUMNS) on entity; a known country is never erased
+        by a later record without one."""
+        require_columns(df, PLACE_COLUMNS, "entity place")
+        if df.empty:
+            return 0
+        frame = df.drop_duplicates("entity", keep="last")
+        rows = [{"entity": parse_entity(r.entity), "country": _country(r.country), "name": none_if_nan(r.name),
+                 "source": str(r.source), "updated": epoch(now())} for r in frame.itertuples(index=False)]
+        known = dict(self.conn.execute(select(s.entity_places.c.entity, s.entity_places.c.country).where(
+            s.entity_places.c.entity.in_([r["entity"] for r in rows]))).fetchall())
+        for row in rows:
+            row["country"] = row["country"] or known.get(row["entity"])
+        return self._upsert(s.entity_places, rows, ["entity"])
+
     def set_cursor(self, job: str, key: str, position) -> None:
         """Record how far `job` has got for `key` (e.g. the end of the last stored window)."""
         self._upsert(s.cursors, [{"job": job, "key": key, "position": epoch(position),
@@ -154,6 +170,17 @@ class Writer:
         self.conn.execute(insert(s.runs).values(
             job=job, key=key, started=epoch(started), finished=epoch(finished), status=status,
             items=int(items), error=error, detail=to_json(detail)))
+
+
+def _country(value) -> str | None:
+    """An ISO alpha-2 code upper-cased, None when absent; InputError for anything else."""
+    value = none_if_nan(value)
+    if value is None or str(value).strip() == "":
+        return None
+    code = str(value).strip().upper()
+    if len(code) != 2 or not code.isalpha():
+        raise InputError(f"entity place: country {value!r} is not an ISO 3166 alpha-2 code")
+    return code
 
 
 def _clean_signals(df: pd.DataFrame) -> pd.DataFrame:

@@ -72,7 +72,7 @@ def test_config_gives_entities_and_base_url(tmp_path, db, replay, capsys, caplog
                       f'[sources.ripestat]\nbase_url = "{replay.url}/nowhere"\n')
     rc = main(["--db", db, "--config", str(config), "collect", "ioda", "--from", "2019-11-14", "--until", "2019-11-24"])
     out = capsys.readouterr().out
-    assert rc == 0 and "country/IR" in out and "region/1906" in out and "ioda: 2 entities, 2 requests" in out
+    assert rc == 0 and "country/IR" in out and "region/1906" in out and "ioda: 2 entities, 3 requests" in out  # + the region's place
     caplog.set_level(logging.INFO)
     rc = main(["--db", db, "--config", str(config), "collect", "ripestat", "--from", "2019-11-14",
                "--until", "2019-11-15"])
@@ -99,7 +99,7 @@ def test_a_failed_window_exits_1_and_says_where_the_cursor_is(db, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["collect", "ripe-atlas", "--entity", "country/KE", "--datasource", "bgp"], "--datasource applies to ioda only"),
-    (["collect", "ripestat", "--entity", "asn/44244"], "ripestat does not serve asn entities"),
+    (["collect", "ripestat", "--entity", "region/4488"], "ripestat does not serve region entities"),
     (["collect", "ioda", "--entity", "country/Iran"], "malformed entity"),
     (["collect", "ioda", "--entity", "country/IR", "--from", "soon"], "bad start 'soon'"),
 ])

@@ -144,3 +144,17 @@ def test_export_empty_window_is_a_note_not_an_error(two_series_db, capsys, caplo
 def test_export_refuses_a_year_as_time(two_series_db, capsys):
     assert _export(two_series_db, "--from", "2019") == 2
     assert "bad time '2019': not an ISO 8601 date or time" in capsys.readouterr().err
+
+
+def test_import_with_a_country_gives_a_researchers_region_its_place(tmp_path, capsys):
+    db = f"sqlite:///{tmp_path}/m.db"
+    path = tmp_path / "bago.csv"
+    path.write_text("time,value\n2021-02-15T00:00:00Z,40\n2021-02-15T01:00:00Z,41\n")
+    assert main(["--db", db, "signals", "import", str(path), "--entity", "region/bago", "--datasource",
+                 "ipo-bago", "--country", "mm"]) == 0
+    capsys.readouterr()
+    from monitor.store import open_store
+    assert open_store(db).entity_countries() == {"region/bago": "MM"}
+    assert main(["--db", db, "signals", "import", str(path), "--entity", "region/bago", "--datasource",
+                 "ipo-bago", "--country", "Myanmar"]) == 2
+    assert "--country 'Myanmar': expected an ISO 3166 alpha-2 code" in capsys.readouterr().err

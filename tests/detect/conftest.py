@@ -1,79 +1,14 @@
-"""Loaders turning the bundled real data (data/, see each folder's PROVENANCE.md) into the frames
-detection takes: signal frames (SIGNAL_COLUMNS) and RIPE Atlas probe events (PROBE_EVENT_COLUMNS).
-
-Entities and datasource names for the Monash data are ours: Bago (a city) has no IODA region id,
-so its series is `country/MM` with the datasource `ipo-bago`, which names the place; Venezuela's
-13 state indices are averaged into `country/VE`, datasource `ipo-index`. Neither has a preset, so
-detection chooses their rules from the series themselves.
-"""
+"""The bundled real data as fixtures (loaders in monitor/detect/bundled.py), a synthetic diurnal
+signal and IODA's rule as a plain loop."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.frames import PROBE_EVENT_COLUMNS, SIGNAL_COLUMNS
-
-DATA = Path(__file__).resolve().parents[2] / "data"
-IRAN = DATA / "ioda-iran-2019"
-BAGO_OFFSET = pd.Timedelta(hours=6, minutes=30)   # Myanmar, UTC+6:30 (UPSTREAM_README.md)
-VENEZUELA_OFFSET = pd.Timedelta(hours=-4)         # Venezuela, UTC-4 (PROVENANCE.md)
-
-
-def _ioda_csv(path: Path, datasource: str) -> pd.DataFrame:
-    raw = pd.read_csv(path)
-    return pd.DataFrame({"entity": "country/IR", "datasource": datasource,
-                         "time": pd.to_datetime(raw["timestamp"], utc=True),
-                         "value": raw["value"].astype("float64")})[SIGNAL_COLUMNS]
-
-
-def load_iran() -> pd.DataFrame:
-    """IODA's country-level active probing (10 min) and BGP (5 min, a 2-day window) for Iran."""
-    ap = _ioda_csv(IRAN / "20191123-ioda-iran-countrywide-active-probing.csv", "ping-slash24")
-    bgp = _ioda_csv(IRAN / "20191123-ioda-iran-countrywide-bgp_window_2019-11-15T17_2019-11-17T20.csv", "bgp")
-    return pd.concat([ap, bgp], ignore_index=True)
-
-
-def load_kenya_probe_events() -> pd.DataFrame:
-    """RIPE Atlas connection log (measurement 7000) of Kenya's probes, 2016-06-01..07."""
-    path = DATA / "ripe-atlas-kenya-2016" / "ke_msm7000_2016-06-01_07.jsonl"
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    raw = pd.DataFrame(records)
-    return pd.DataFrame({"entity": "country/KE", "probe_id": raw["prb_id"].astype("int64"),
-                         "asn": pd.to_numeric(raw["asn"]).astype("Int64"),
-                         "time": pd.to_datetime(raw["timestamp"], unit="s", utc=True),
-                         "event": raw["event"]})[PROBE_EVENT_COLUMNS]
-
-
-def load_bago() -> pd.DataFrame:
-    """Bago raw pings -> distinct responding addresses per local hour, times in UTC.
-
-    Hours between the first and the last observation without any answer count 0 (the observatory
-    kept pinging); outside that span there is no data, so no rows.
-    """
-    raw = pd.read_csv(DATA / "monash-ip-observatory" / "mmr-2021-04-09_Bago.csv")
-    local_hour = pd.to_datetime(raw["time_local_str"]).dt.floor("h")
-    counts = raw.groupby(local_hour)["ip_hash"].nunique()
-    hours = pd.date_range(counts.index.min(), counts.index.max(), freq="h")
-    counts = counts.reindex(hours, fill_value=0).astype("float64")
-    times = (hours - BAGO_OFFSET).tz_localize("UTC")
-    return pd.DataFrame({"entity": "country/MM", "datasource": "ipo-bago", "time": times,
-                         "value": counts.to_numpy()})[SIGNAL_COLUMNS]
-
-
-def load_venezuela() -> pd.DataFrame:
-    """Monash hourly connectivity index for 13 Venezuelan states, averaged, times in UTC."""
-    raw = pd.read_csv(DATA / "monash-ip-observatory" / "ven-2019-07-22_gif.csv")
-    # time_e is the local wall-clock time written as if it were unix seconds (UPSTREAM_README.md)
-    local = pd.to_datetime(raw["time_e"], unit="s")
-    index = raw.groupby(local)["connectivity"].mean()
-    times = (index.index - VENEZUELA_OFFSET).tz_localize("UTC")
-    return pd.DataFrame({"entity": "country/VE", "datasource": "ipo-index", "time": times,
-                         "value": index.to_numpy(dtype="float64")})[SIGNAL_COLUMNS]
+from monitor.detect.bundled import (BAGO_OFFSET, load_bago, load_iran, load_kenya_probe_events,
+                                    load_venezuela)
 
 
 @pytest.fixture(scope="session")

@@ -62,7 +62,7 @@ def test_matches_misses_false_alarms_and_errors():
                        "recall": pytest.approx(2 / 3), "precision": pytest.approx(2 / 3),
                        "median_abs_start_error_minutes": 17.5,
                        "median_abs_end_error_minutes": 24 * 60 + 6 * 60 + 50, "outside_period": 1,
-                       "period": ["2019-06-03T09:00:00Z", "2019-12-31T01:00:00Z"]}
+                       "period": ["2019-06-03T09:00:00Z", "2019-12-31T01:00:00Z"], "duplicates_merged": 0}
 
 
 def test_slack_decides_near_misses():
@@ -130,3 +130,16 @@ def test_unknown_or_self_reference_is_an_input_error(sqlite_store):
         evaluate_store(sqlite_store, "acled")
     with pytest.raises(InputError, match="our own detections"):
         evaluate_store(sqlite_store, "detected")
+
+
+def test_a_reference_listed_twice_counts_once():
+    once = references(("country/IR", "2019-11-16 14:00", "2019-11-24 20:30"))
+    twice = references(("country/IR", "2019-11-16 14:00", "2019-11-24 20:30"),
+                       ("country/IR", "2019-11-16 14:30", "2019-11-24 20:30"),  # the same, per another signal
+                       ("country/IR", "2019-12-20 00:00", "2019-12-20 05:00"))
+    found = detected(("country/IR", "2019-11-16 14:05", "2019-11-23 13:40"))
+    _, one = evaluate(found, once, COVERAGE)
+    rows, summary = evaluate(found, twice, COVERAGE)
+    assert one["references"] == 1 and summary["references"] == 2 and summary["duplicates_merged"] == 1
+    assert summary["matched"] == 1 and summary["missed"] == 1 and summary["recall"] == 0.5
+    assert rows.set_index("reference_id").loc["ref0", "start_error_minutes"] == 5  # earliest start kept

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.detect.fusion import fuse, outage_id
+from monitor.detect.fusion import assign_countries, fuse, outage_id, score
 from monitor.detect.params import DetectParams
 from monitor.detect.rules import ALERT_COLUMNS, alerts_frame
 from monitor.frames import OUTAGE_COLUMNS
@@ -39,13 +39,56 @@ def test_overlapping_alerts_of_two_datasources_are_one_outage():
     assert row["end"] == pd.Timestamp("2019-11-23 13:40", tz="UTC")
     assert row["datasources"] == ["bgp", "ping-slash24"]
     assert row["depth"] == 0.95 and row["country"] == "IR" and row["source"] == "detected"
-    bgp_area = 0.44 * (30 * 60 + 10)
-    ping_area = 0.95 * (6 * 1440 + 20 * 60 + 20)
-    assert row["score"] == pytest.approx(bgp_area * ping_area)  # IODA's areas multiplied
+    bgp = 0.44 * (1 - 2 ** (-(30 + 10 / 60) / 3))
+    ping = 0.95 * (1 - 2 ** (-(6 * 24 + 20 + 20 / 60) / 3))
+    assert row["score"] == pytest.approx(1 - (1 - bgp) * (1 - ping))
+    assert row["detail"]["severity"] == "near-total" and row["detail"]["long_running"] is False
     assert row["detail"]["datasources"]["bgp"]["depth"] == 0.44
     assert row["detail"]["datasources"]["ping-slash24"]["start"] == "2019-11-16T17:20:00Z"
     assert row["outage_id"] == f"detected:country/IR:{int(row['start'].timestamp())}"
     assert row["outage_id"] == outage_id("country/IR", row["start"])
+
+
+def test_score_reads_as_documented():
+    assert score([(1.0, 3.0)]) == pytest.approx(0.5)  # a total loss for 3 hours on one datasource
+    assert score([]) == 0.0 and 0.0 <= score([(1.0, 1e6), (1.0, 1e6)]) <= 1.0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_score_never_falls_with_depth_duration_or_a_confirming_datasource(seed):
+    rng = np.random.default_rng(seed)
+    sources = [(float(rng.uniform(0.01, 1)), float(rng.uniform(0.1, 200))) for _ in range(rng.integers(1, 4))]
+    base = score(sources)
+    deeper = [(min(1.0, d + 0.1), h) for d, h in sources]
+    longer = [(d, h * 1.5) for d, h in sources]
+    small = (float(rng.uniform(0.01, 0.3)), float(rng.uniform(0.1, 1)))  # even a weak confirmation
+    assert score(deeper) >= base and score(longer) >= base and score(sources + [small]) >= base
+
+
+def test_a_second_confirming_datasource_never_lowers_the_fused_score():
+    one = fuse(frame(alert("2024-01-01 00:00", "2024-01-01 01:00", "bgp", depth=0.3)))
+    two = fuse(frame(alert("2024-01-01 00:00", "2024-01-01 01:00", "bgp", depth=0.3),
+                     alert("2024-01-01 00:10", "2024-01-01 00:40", "ping-slash24", depth=0.2)))
+    assert len(one) == len(two) == 1 and two.iloc[0]["score"] > one.iloc[0]["score"]
+
+
+@pytest.mark.parametrize("depth,expected", [(0.2, "partial"), (0.5, "major"), (0.89, "major"), (0.9, "near-total")])
+def test_severity_class_from_depth(depth, expected):
+    got = fuse(frame(alert("2024-01-01 00:00", "2024-01-01 09:00", "bgp", depth=depth)))
+    assert got.iloc[0]["detail"]["severity"] == expected
+
+
+def test_outages_longer_than_a_week_are_labelled_long_running():
+    got = fuse(frame(alert("2024-01-01", "2024-01-20", "ping-slash24", depth=0.97, is_open=True)))
+    assert got.iloc[0]["detail"]["long_running"] and pd.isna(got.iloc[0]["end"])
+
+
+def test_country_of_an_asn_outage_comes_from_its_place():
+    got = fuse(frame(alert("2024-01-01 00:00", "2024-01-01 09:00", "bgp", depth=0.5, entity="asn/44244")))
+    assert pd.isna(got.iloc[0]["country"])
+    assert assign_countries(got, {"asn/44244": "IR"}).iloc[0]["country"] == "IR"
+    region = fuse(frame(alert("2024-01-01 00:00", "2024-01-01 09:00", "bgp", depth=0.5, entity="region/IR-07")))
+    assert region.iloc[0]["country"] == "IR"
 
 
 def test_separate_alerts_stay_separate_unless_within_merge_gap():

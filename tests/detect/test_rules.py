@@ -12,8 +12,7 @@ from monitor.errors import InputError
 
 STEP = pd.Timedelta("5min")
 FLAT = RuleParams(window=pd.Timedelta("24h"), warning=0.8, critical=0.5, min_history=pd.Timedelta("12h"),
-                  diurnal=False, min_duration=pd.Timedelta("15min"), recovery=pd.Timedelta("15min"),
-                  max_gap=pd.Timedelta("30min"))
+                  diurnal=False, min_duration=pd.Timedelta("15min"), recovery=pd.Timedelta("15min"), rebaseline=None)
 
 
 def signal(values, step=STEP, start="2024-01-01", entity="asn/64512", datasource="test") -> pd.DataFrame:
@@ -110,22 +109,32 @@ def test_missing_rows_are_gaps_too():
     assert len(gaps) == 1 and gaps.iloc[0]["end"] - gaps.iloc[0]["start"] == 10 * STEP
 
 
-def test_short_gap_inside_an_outage_is_bridged_and_counted():
-    values = flat(800)
-    values[400:460] = 200.0
-    values[420:424] = np.nan  # 20 min without data, under max_gap (30 min)
+@pytest.mark.parametrize("hours", [0.33, 2, 30])
+def test_a_gap_inside_an_outage_is_bridged_and_counted(hours):
+    values = flat(1400)
+    gap = int(hours * 12)
+    values[400:460 + gap] = 200.0
+    values[420:420 + gap] = np.nan  # no data in the middle of the drop, however long
     found = alerts(signal(values))
-    assert len(found) == 1 and found.iloc[0]["detail"]["nodata_minutes"] == 20
+    times = signal(values)["time"]
+    assert len(found) == 1 and (found.iloc[0]["start"], found.iloc[0]["end"]) == (times[400], times[460 + gap])
+    assert found.iloc[0]["detail"]["nodata_minutes"] == gap * 5
 
 
-def test_long_gap_ends_an_outage():
+def test_recovery_after_a_gap_ends_the_outage_where_the_data_stopped():
     values = flat(800)
     values[400:460] = 200.0
     values[430:460] = np.nan  # 2.5 h without data, then normal values
     found = alerts(signal(values))
     times = signal(values)["time"]
     assert len(found) == 1 and found.iloc[0]["end"] == times[430]
-    assert found.iloc[0]["detail"]["ended_by"] == "gap"
+    assert found.iloc[0]["detail"]["ended_by"] == "recovery after gap"
+
+
+def test_a_gap_never_starts_an_outage():
+    values = flat(800)
+    values[400:430] = np.nan
+    assert alerts(signal(values)).empty
 
 
 def test_short_dip_is_below_min_duration():
@@ -166,8 +175,9 @@ def test_diurnal_baseline_keeps_nights_normal(synthetic_diurnal):
     week = synthetic_diurnal(days=14, swing=0.35, noise=0.02)
     ap = PRESETS["ping-slash24"]
     assert alerts(week, ap).empty
-    # Without the time-of-day baseline the night trough (35 % below the day) looks like an outage.
-    naive = RuleParams(**{**ap.__dict__, "diurnal": False})
+    # Without the time-of-day baseline (and the noise floor) the night trough, 35 % below the day,
+    # looks like an outage.
+    naive = RuleParams(**{**ap.__dict__, "diurnal": False, "noise": 0.0})
     assert len(alerts(week, naive)) >= 10
 
 
@@ -228,7 +238,7 @@ def _random_series(seed, n, per_day=None):
 def test_fixed_point_equals_the_sequential_rule(seed):
     values = _random_series(seed, 400)
     rule = RuleParams(window=pd.Timedelta("100min"), warning=0.8, critical=0.5,
-                      min_history=pd.Timedelta("40min"), diurnal=False)
+                      min_history=pd.Timedelta("40min"), diurnal=False, noise=0.0)  # IODA's rule alone
     base, flags = baseline(values, rule, pd.Timedelta("5min"))
     ref_base, ref_flags = _sequential(values, 0.8, 20, 8)
     np.testing.assert_array_equal(flags, ref_flags)
@@ -239,23 +249,32 @@ def test_fixed_point_equals_the_sequential_rule(seed):
 def test_fixed_point_equals_the_sequential_rule_diurnal(seed):
     values = _random_series(seed, 24 * 20, per_day=24)
     rule = RuleParams(window=pd.Timedelta("3D"), warning=0.8, critical=0.5, min_history=pd.Timedelta("1D"),
-                      diurnal=True, pool=pd.Timedelta("1h"))
+                      diurnal=True, pool=pd.Timedelta("1h"), noise=0.0)  # IODA's rule alone
     base, flags = baseline(values, rule, pd.Timedelta("1h"))
     ref_base, ref_flags = _sequential(values, 0.8, 3, 1, diurnal=True, per_day=24, pool=1)
     np.testing.assert_array_equal(flags, ref_flags)
     np.testing.assert_allclose(base, ref_base, equal_nan=True)
 
 
-def test_unknown_datasource_rules_come_from_the_series(synthetic_diurnal):
+def test_unknown_datasource_thresholds_follow_the_series_noise(synthetic_diurnal):
     counts = np.random.default_rng(3).poisson(6.5, 24 * 21).astype(float)  # noisy hourly counts
-    noisy = resolve_rule(AUTO, pd.Timedelta("1h"), counts)
-    smooth = resolve_rule(AUTO, pd.Timedelta("1h"), flat(24 * 21, level=97.0, noise=0.005))
-    assert noisy.warning < 0.5 <= smooth.warning
-    assert noisy.critical == pytest.approx(noisy.warning / 2, abs=1e-3)
-    assert noisy.min_duration == pd.Timedelta("3h") and noisy.recovery == pd.Timedelta("2h")
+    noisy = judge_signal(signal(counts, step="1h", datasource="x"), AUTO)
+    smooth = judge_signal(signal(flat(24 * 21, level=97.0, noise=0.005), step="1h", datasource="x"), AUTO)
+    assert noisy["threshold"].iloc[72:].median() < 0.5 <= smooth["threshold"].iloc[72:].median()
+    assert (noisy["threshold"].dropna() >= AUTO.critical - 1e-9).all()  # never below critical
+    rule = resolve_rule(AUTO, pd.Timedelta("1h"), counts)
+    assert rule.min_duration == pd.Timedelta("3h") and rule.recovery == pd.Timedelta("2h")
     daily = synthetic_diurnal(days=7, step="1h", swing=0.4, noise=0.01)["value"].to_numpy()
     assert resolve_rule(AUTO, pd.Timedelta("1h"), daily).diurnal
-    assert not smooth.diurnal
+    assert not resolve_rule(AUTO, pd.Timedelta("1h"), flat(24 * 21, level=97.0, noise=0.005)).diurnal
+
+
+def test_time_of_day_decision_uses_only_the_unjudged_first_days(synthetic_diurnal):
+    daily = synthetic_diurnal(days=7, step="1h", swing=0.4, noise=0.01)["value"].to_numpy()
+    later_flat = np.r_[daily[:48], np.full(24 * 10, 9000.0)]
+    assert resolve_rule(AUTO, pd.Timedelta("1h"), later_flat).diurnal  # days 3.. do not change it
+    judged = judge_signal(signal(later_flat, step="1h", datasource="x"), AUTO)
+    assert (judged["level"].iloc[:48] == "unjudged").all()
 
 
 def test_judge_signal_levels():
@@ -264,7 +283,7 @@ def test_judge_signal_levels():
     values[320:330] = 100.0
     values[350] = np.nan
     judged = judge_signal(signal(values), FLAT)
-    assert list(judged.columns) == ["time", "value", "baseline", "ratio", "level"]
+    assert list(judged.columns) == ["time", "value", "baseline", "ratio", "threshold", "level"]
     assert (judged["level"][:144] == "unjudged").all()
     assert set(judged["level"][300:320]) == {"warning"} and set(judged["level"][320:330]) == {"critical"}
     assert judged["level"][350] == "nodata" and judged["level"][200] == "normal"

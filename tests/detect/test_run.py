@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from monitor.config import build, parse_config
-from monitor.detect.params import PRESETS, DetectParams
+from monitor.detect.params import AUTO, PRESETS, DetectParams
+from monitor.detect.synthetic import cut, diurnal_probing, flapping_bgp, quiet_store
 from monitor.detect.run import detect_outages, run_detection
 from monitor.errors import ConfigError
 from monitor.frames import OUTAGE_COLUMNS, SIGNAL_COLUMNS
@@ -102,7 +103,7 @@ def test_config_section_overrides_presets():
     assert bgp.critical == PRESETS["bgp"].critical  # the rest of the preset stays
     assert params.rule_for("ping-slash24") == PRESETS["ping-slash24"]
     mine = params.rule_for("my-counts")
-    assert mine.window == pd.Timedelta("3D") and mine.warning is None
+    assert mine.window == pd.Timedelta("3D") and mine.warning == AUTO.warning
 
 
 @pytest.mark.parametrize("section,message", [
@@ -123,4 +124,113 @@ def test_detect_params_from_a_config_file_section():
     config = parse_config({"detect": {"datasources": {"merit-nt": {"min_duration": "1h"}}}})
     params = build(DetectParams, config.detect, "[detect]")
     assert params.rule_for("merit-nt").min_duration == pd.Timedelta("1h")
-    assert params.longest_window == pd.Timedelta("7D")
+    # the verdict on a bin needs the longest window (+ pool) and the re-baselining maximum before it
+    assert params.longest_window == pd.Timedelta("7D") + pd.Timedelta("30min") + pd.Timedelta("7D")
+
+
+# -- scenarios from real use (synthetic series shaped like real ones: monitor/detect/synthetic.py) ---
+
+def test_flapping_network_with_one_real_outage_is_exactly_one_outage():
+    signals = cut(flapping_bgp(seed=14, days=30, blocks=60), "2024-01-17 03:00", hours=6)
+    outages = detect_outages(signals)
+    assert len(outages) == 1
+    assert abs(outages.iloc[0]["start"] - pd.Timestamp("2024-01-17 03:00", tz="UTC")) <= pd.Timedelta("5min")
+    assert outages.iloc[0]["detail"]["severity"] == "near-total"
+
+
+def test_a_permanent_partial_drop_becomes_the_new_normal_within_the_maximum():
+    probing = diurnal_probing(seed=3, days=40, noise=0.015)
+    renumbered = cut(probing, "2024-01-10", hours=24 * 40, keep=0.7)  # 30 % fewer /24s for good
+    outages = detect_outages(renumbered)
+    assert len(outages) >= 1
+    first = outages.iloc[0]
+    assert abs(first["start"] - pd.Timestamp("2024-01-10", tz="UTC")) <= pd.Timedelta("10min")
+    assert pd.notna(first["end"]) and first["end"] - first["start"] <= PRESETS["ping-slash24"].rebaseline
+    assert first["detail"]["datasources"]["ping-slash24"]["depth"] == pytest.approx(0.3, abs=0.05)
+    assert outages["end"].notna().all() and outages["end"].max() < pd.Timestamp("2024-01-20", tz="UTC")
+
+
+def test_a_near_total_drop_stays_one_open_long_running_outage():
+    probing = diurnal_probing(seed=4, days=40)
+    outages = detect_outages(cut(probing, "2024-01-10", hours=24 * 40, keep=0.02))
+    assert len(outages) == 1 and pd.isna(outages.iloc[0]["end"])
+    assert outages.iloc[0]["detail"]["long_running"] and outages.iloc[0]["detail"]["severity"] == "near-total"
+
+
+def test_a_shutdown_with_two_hours_missing_in_the_middle_is_one_outage():
+    signals = pd.concat([flapping_bgp(seed=5, days=10, blocks=300, entity="country/ZZ"),
+                         diurnal_probing(seed=5, days=10, entity="country/ZZ")], ignore_index=True)
+    signals = cut(signals, "2024-01-06 08:00", hours=6, keep=0.03)
+    missing = (signals["time"] >= pd.Timestamp("2024-01-06 10:00", tz="UTC")) & \
+              (signals["time"] < pd.Timestamp("2024-01-06 12:00", tz="UTC"))
+    outages = detect_outages(signals[~missing])  # rows absent: no data, as a collector leaves it
+    assert len(outages) == 1
+    row = outages.iloc[0]
+    assert row["start"] == pd.Timestamp("2024-01-06 08:00", tz="UTC")
+    assert row["end"] == pd.Timestamp("2024-01-06 14:00", tz="UTC")
+    assert row["detail"]["nodata_minutes"] == {"bgp": 120.0, "ping-slash24": 120.0}
+
+
+@pytest.mark.parametrize("later_noise", [0.02, 0.15])
+def test_a_dip_is_judged_the_same_whatever_comes_later(later_noise):
+    """A datasource without a preset: its thresholds come from the past only."""
+    rng = np.random.default_rng(10)
+    hours = 24 * 60
+    values = 1000 * (1 + rng.normal(0, 0.02, hours))
+    values[24 * 15:] = 1000 * (1 + rng.normal(0, later_noise, hours - 24 * 15))
+    values[24 * 10 + 6: 24 * 10 + 12] *= 0.72  # the 28 % dip on day 10
+    times = pd.date_range("2024-01-01", periods=hours, freq="1h", tz="UTC")
+    signals = pd.DataFrame({"entity": "country/ZZ", "datasource": "my-counts", "time": times, "value": values})
+    early = detect_outages(signals)
+    early = early[early["start"] < pd.Timestamp("2024-01-15", tz="UTC")]
+    assert len(early) == 1 and early.iloc[0]["start"] == times[24 * 10 + 6]
+    assert early.iloc[0]["end"] == times[24 * 10 + 12]
+
+
+@pytest.mark.parametrize("at", ["2024-01-12 09:00", "2024-01-20 00:00", "2024-02-05 17:30"])
+def test_detection_up_to_a_cut_does_not_depend_on_what_follows(at):
+    signals = pd.concat([flapping_bgp(seed=8, days=45, blocks=120, entity="country/ZZ"),
+                         diurnal_probing(seed=8, days=45, entity="country/ZZ")], ignore_index=True)
+    for start, keep in (("2024-01-11 20:00", 0.0), ("2024-01-19 22:00", 0.5), ("2024-02-05 12:00", 0.6)):
+        signals = cut(signals, start, hours=9, keep=keep)
+    signals = cut(signals, "2024-01-25", hours=24 * 20, keep=0.75, datasources=["ping-slash24"])
+    cut_at = pd.Timestamp(at, tz="UTC")
+    full = detect_outages(signals)
+    truncated = detect_outages(signals[signals["time"] < cut_at])
+    settled = cut_at - pd.Timedelta("1h")  # an end needs its recovery confirmed
+
+    def done(frame):
+        return frame[frame["end"].notna() & (frame["end"] <= settled)][["start", "end", "depth", "score"]] \
+            .reset_index(drop=True)
+
+    assert len(done(full)) >= 1
+    pd.testing.assert_frame_equal(done(full), done(truncated))
+    ongoing = truncated[truncated["end"].isna()]
+    assert (ongoing["start"].isin(full["start"])).all()  # what is under way at the cut began then too
+
+
+def test_a_confirming_datasource_never_lowers_the_score():
+    quiet = pd.concat([flapping_bgp(seed=9, days=10, blocks=300, entity="country/ZZ"),
+                       diurnal_probing(seed=9, days=10, entity="country/ZZ")], ignore_index=True)
+    one = detect_outages(cut(quiet, "2024-01-06", hours=4, keep=0.5, datasources=["bgp"]))
+    both = detect_outages(cut(cut(quiet, "2024-01-06", hours=4, keep=0.5, datasources=["bgp"]),
+                              "2024-01-06", hours=2, keep=0.6, datasources=["ping-slash24"]))
+    assert len(one) == len(both) == 1 and both.iloc[0]["datasources"] == ["bgp", "ping-slash24"]
+    assert both.iloc[0]["score"] > one.iloc[0]["score"]
+
+
+def test_quiet_realistic_series_make_at_most_half_a_false_outage_per_entity_month():
+    store = quiet_store(seed=2, entities=10, days=60)
+    outages = detect_outages(store)
+    entity_months = store["entity"].nunique() * 60 / 30.44
+    assert len(outages) / entity_months <= 0.5, outages[["entity", "start", "datasources", "depth"]]
+
+
+def test_stored_outages_of_an_asn_know_its_country(sqlite_store):
+    signals = cut(flapping_bgp(seed=11, days=5, blocks=80, entity="asn/44244"), "2024-01-03 10:00", hours=3)
+    sqlite_store.write_signals(signals)
+    sqlite_store.write_entity_places(pd.DataFrame({"entity": ["asn/44244"], "country": ["IR"],
+                                                   "name": ["Irancell"], "source": ["ripestat"]}))
+    run_detection(sqlite_store)
+    stored = sqlite_store.read_outages(sources=["detected"])
+    assert len(stored) == 1 and stored.iloc[0]["country"] == "IR"

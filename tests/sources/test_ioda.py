@@ -186,6 +186,7 @@ def test_event_pages_are_followed_until_a_short_page(httpserver):
     page1 = [dict(alert, time=alert["time"] + 300 * (ioda.PAGE_SIZE + i)) for i in range(3)]
     empty = {"type": "signals", "error": None, "data": []}
     httpserver.expect_request("/v2/signals/raw/asn/200899").respond_with_json(empty)
+    httpserver.expect_request("/v2/entities/query").respond_with_json({"error": None, "data": []})
     httpserver.expect_request("/v2/outages/events").respond_with_json({"error": None, "data": []})
     httpserver.expect_request("/v2/outages/alerts", query_string={"entityType": "asn", "entityCode": "200899",
                               "from": "1784000000", "until": "1784900000", "limit": "500", "page": "0"}
@@ -198,3 +199,36 @@ def test_event_pages_are_followed_until_a_short_page(httpserver):
                            pd.Timestamp(1784000000, unit="s", tz="UTC"), pd.Timestamp(1784900000, unit="s", tz="UTC"),
                            ioda.SOURCE.check_options({}))
     assert len(batch.outages) == ioda.PAGE_SIZE + 3 and batch.outages["outage_id"].is_unique
+
+
+# An `/entities/query` item as documented (docs/sources.md: {code, name, type, attrs, subnames}); the
+# region's attrs follow IODA's region entities, the ASN's the alert fixture's (org, ip_count).
+REGION_ITEM = {"code": "2369", "name": "Tehran", "type": "region",
+               "attrs": {"country_code": "IR", "country_name": "Iran", "fqid": "geo.netacuity.AS.IR.2369"},
+               "subnames": []}
+ASN_ITEM = {"code": "200899", "name": "AS200899 (INTERSPACE-EUROPE)", "type": "asn",
+            "attrs": {"org": "INTERSPACE DOOEL Skopje", "ip_count": "7168"}}
+
+
+@pytest.mark.parametrize("entity,item,country,name", [
+    ("region/2369", REGION_ITEM, "IR", "Tehran"),
+    ("asn/200899", ASN_ITEM, None, "AS200899 (INTERSPACE-EUROPE)"),
+])
+def test_fetch_gives_where_a_region_or_asn_is(httpserver, entity, item, country, name):
+    ent = Entity.parse(entity)
+    empty = {"type": "signals", "error": None, "data": []}
+    httpserver.expect_request(f"/v2/signals/raw/{ent.type}/{ent.code}").respond_with_json(empty)
+    httpserver.expect_request("/v2/entities/query", query_string={"entityType": ent.type, "entityCode": ent.code}
+                              ).respond_with_json({"type": "entities", "error": None, "data": [item]})
+    with HttpClient("ioda") as client:
+        batch = ioda.fetch(client, httpserver.url_for("/v2"), ent, pd.Timestamp(1784000000, unit="s", tz="UTC"),
+                           pd.Timestamp(1784900000, unit="s", tz="UTC"),
+                           ioda.SOURCE.check_options({"reference": False}))
+    assert batch.places.to_dict("records") == [{"entity": entity, "country": country, "name": name,
+                                                "source": "ioda"}]
+
+
+def test_an_entity_not_listed_has_no_place_and_a_malformed_answer_names_the_field():
+    assert ioda.parse_place({"error": None, "data": []}, Entity.parse("asn/1")).empty
+    with pytest.raises(SourceError, match=r"data\[0\]"):
+        ioda.parse_place({"error": None, "data": ["x"]}, Entity.parse("asn/1"), "u")

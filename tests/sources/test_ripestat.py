@@ -4,6 +4,7 @@ over real HTTP."""
 from __future__ import annotations
 
 import copy
+import re
 import json
 from pathlib import Path
 
@@ -77,3 +78,30 @@ def test_a_timeline_of_decades_is_clipped_to_the_window_or_refused(payload):
     assert len(times) == 23 and times.min() == pd.Timestamp("2019-11-16 01:00", tz="UTC")  # on the span's grid
     with pytest.raises(SourceError, match=r"data.stats\[0\].timeline\[0\] spans 175321 bins"):
         ripestat.parse_resource_stats(payload, "country/IR", "1h")
+
+
+PLACE_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/ripestat/rir-stats-country-AS44244.json"
+
+
+def test_fetch_for_an_asn_gives_its_registered_country(httpserver):
+    httpserver.expect_request("/data/rir-stats-country/data.json", query_string={
+        "resource": "AS44244", "sourceapp": "outage-monitor"}).respond_with_json(json.loads(PLACE_FIXTURE.read_text()))
+    with HttpClient("ripestat") as client:
+        batch = ripestat.fetch(client, httpserver.url_for("/data"), Entity.parse("asn/44244"),
+                               pd.Timestamp("2024-01-01", tz="UTC"), pd.Timestamp("2024-01-02", tz="UTC"),
+                               ripestat.SOURCE.check_options({}))
+    assert batch.signals.empty
+    assert batch.places.to_dict("records") == [{"entity": "asn/44244", "country": "IR", "name": None,
+                                                "source": "ripestat"}]
+
+
+@pytest.mark.parametrize("mutate,field", [
+    (lambda p: p["data"].pop("located_resources"), "data.located_resources"),
+    (lambda p: p["data"]["located_resources"][0].update(location="Iran"), "data.located_resources[0].location"),
+    (lambda p: p.update(status="error"), "status"),
+])
+def test_malformed_place_answers_name_the_field(mutate, field):
+    payload = json.loads(PLACE_FIXTURE.read_text())
+    mutate(payload)
+    with pytest.raises(SourceError, match=re.escape(field)):
+        ripestat.parse_rir_country(payload, Entity.parse("asn/44244"), "u")

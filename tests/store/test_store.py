@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from monitor.errors import InputError, StoreError
-from monitor.frames import EVENT_COLUMNS, OUTAGE_COLUMNS
+from monitor.frames import EVENT_COLUMNS, OUTAGE_COLUMNS, PLACE_COLUMNS
 from monitor.store import open_store
 from monitor.store import schema
 
@@ -176,3 +176,36 @@ def test_unusable_store_urls_fail_in_one_line(url, message):
     with pytest.raises(StoreError, match=message) as info:
         open_store(url)
     assert "\n" not in str(info.value)
+
+
+def test_entity_places_round_trip_and_keep_a_known_country(store):
+    places = pd.DataFrame({"entity": ["asn/44244", "region/IR-07", "asn/AS3320"], "country": ["ir", "IR", None],
+                           "name": ["Irancell", "Tehran", None], "source": ["ripestat", "ioda", "ioda"]})
+    assert store.write_entity_places(places) == 3
+    got = store.read_entity_places()
+    assert list(got.columns) == PLACE_COLUMNS
+    assert got["entity"].tolist() == ["asn/3320", "asn/44244", "region/IR-07"]
+    assert store.entity_countries() == {"asn/44244": "IR", "region/IR-07": "IR"}
+    later = pd.DataFrame({"entity": ["asn/44244"], "country": [None], "name": ["MTN Irancell"], "source": ["ioda"]})
+    store.write_entity_places(later)  # a record without a country does not erase the known one
+    row = store.read_entity_places(["asn/44244"]).iloc[0]
+    assert (row["country"], row["name"], row["source"]) == ("IR", "MTN Irancell", "ioda")
+
+
+def test_an_entity_place_with_a_bad_country_is_refused_naming_it(store):
+    bad = pd.DataFrame({"entity": ["asn/1"], "country": ["Iran"], "name": [None], "source": ["import"]})
+    with pytest.raises(InputError, match="country 'Iran' is not an ISO 3166 alpha-2 code"):
+        store.write_entity_places(bad)
+    assert store.read_entity_places().empty
+
+
+def test_a_version_1_store_gains_the_entity_places_table(store_url):
+    st = open_store(store_url)
+    with st.engine.begin() as conn:
+        schema.entity_places.drop(conn)
+        conn.execute(schema.meta.update().values(value="1"))
+    st.close()
+    st = open_store(store_url)
+    assert st.read_entity_places().empty
+    with st.engine.connect() as conn:
+        assert conn.execute(schema.select(schema.meta.c.value)).scalar() == str(schema.SCHEMA_VERSION)
