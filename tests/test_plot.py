@@ -103,7 +103,12 @@ def test_outages_shaded_clipped_to_window_and_events_labelled(iran):
     assert to_hex(spans[0].get_facecolor()).upper() == plot.OUTAGE_COLOR
     labels = [t.get_text() for t in _gid(fig, "event-label")]
     assert labels == ["← Fuel price protests $5 and $10", "Second event"]   # `$` stays literal
-    assert len(_gid(fig, "event")) == 2
+    # the protests began before the window: no start line at its edge, a span to their end instead
+    assert len(_gid(fig, "event")) == 1
+    span = [p for p in _gid(fig, "event-span")]
+    assert len(span) == 1 and span[0].get_x() + span[0].get_width() == pytest.approx(mdates.date2num(T("2019-11-18")))
+    legend = fig.axes[0].get_legend_handles_labels()[1]
+    assert "event: protest" in legend and "event: other" in legend   # every event colour is named
     fig.draw_without_rendering()   # mathtext would choke on a `$...$` title if it were parsed
 
 
