@@ -371,12 +371,12 @@ def digest_evidence(data: DigestData, params, files: dict) -> dict:
 
 
 def _digest_charts(e: dict, data: DigestData, files: dict) -> list[dict]:
-    charts = [{"file": files["overview"], "alt": f"Outages per country from {e['start']['text']} to "
+    charts = [{"file": files.get("overview"), "alt": f"Outages per country from {e['start']['text']} to "
                f"{e['end']['text']}, coloured by depth where the source records one, with events marked "
                "above each row, one lane per kind of event."}]
     summary = headline_rows(pd.DataFrame(data.run["summary"]) if data.run else pd.DataFrame(), data.countries)
     if not summary.empty and {"observed", "expected"} <= set(summary.columns):
-        charts.append({"file": files["coincidences"], "alt": "Observed and expected coincidences per country and "
+        charts.append({"file": files.get("coincidences"), "alt": "Observed and expected coincidences per country and "
                        "event kind (the permutation test where the run has it), with the "
                        f"{fmt.fmt_pct(CHANCE_LEVEL)} range expected by chance."})
     return charts

@@ -138,11 +138,12 @@ def file_names(name: str, fmt: str, chart_format: str, kind: str) -> dict:
     Markdown report of one name (digest.html, digest.md) never write over each other's files."""
     base = f"{name}-{fmt}"
     files = {"report": f"{name}.{fmt}", "evidence": f"{base}.evidence.json", "csv": f"{base}.csv"}
-    if kind == "incident":
-        files["chart"] = f"{base}.{chart_format}"
-    else:
-        files.update(overview=f"{base}-overview.{chart_format}", coincidences=f"{base}-coincidences.{chart_format}",
-                     significance=f"{base}-significance.csv")
+    if kind == "digest":
+        files["significance"] = f"{base}-significance.csv"
+    if fmt == "md":   # HTML carries its charts inline
+        files.update({"chart": f"{base}.{chart_format}"} if kind == "incident" else
+                     {"overview": f"{base}-overview.{chart_format}",
+                      "coincidences": f"{base}-coincidences.{chart_format}"})
     return files
 
 
@@ -159,7 +160,7 @@ def incident_chart(data: IncidentData, params: ReportParams, evidence: dict) -> 
     fig = plot_timeline(data.signals, pd.DataFrame([o]), data.events, entity=o["entity"], start=data.window[0],
                         end=data.window[1], tz=data.tz, credit=credit_line(set(data.signals["datasource"])),
                         event_numbers=numbers)
-    file, alt = evidence["chart"]["file"], evidence["chart"]["alt"]
+    file, alt = evidence["chart"]["file"] or f"{evidence['files']['report']}.{params.chart_format}", evidence["chart"]["alt"]
     return Chart(file, params.chart_format, figure_bytes(fig, params.chart_format, params.dpi), alt)
 
 
@@ -190,12 +191,12 @@ def digest_charts(data: DigestData, params: ReportParams, evidence: dict) -> lis
     """The overview chart, and the coincidence summary when a correlation run exists."""
     specs = evidence["charts"]
     fig = plot_overview(data.outages, data.events, data.countries, data.start, data.end)
-    charts = [Chart(specs[0]["file"], params.chart_format, figure_bytes(fig, params.chart_format, params.dpi),
+    charts = [Chart(specs[0]["file"] or "overview", params.chart_format, figure_bytes(fig, params.chart_format, params.dpi),
                     specs[0]["alt"])]
     if len(specs) > 1:
         summary = headline_rows(pd.DataFrame(data.run["summary"]), data.countries)
         fig = plot_coincidence_summary(summary, params.alpha)
-        charts.append(Chart(specs[1]["file"], params.chart_format,
+        charts.append(Chart(specs[1]["file"] or "coincidences", params.chart_format,
                             figure_bytes(fig, params.chart_format, params.dpi), specs[1]["alt"]))
     return charts
 
@@ -211,7 +212,7 @@ def render_digest(data: DigestData, params: ReportParams = ReportParams(), fmt: 
         files.pop("significance")
     evidence = digest_evidence(data, params, files)
     if len(evidence["charts"]) < 2:
-        files.pop("coincidences")
+        files.pop("coincidences", None)
     charts = digest_charts(data, params, evidence)
     attachments = {files["csv"]: _outage_csv(evidence["outages"]).encode()}
     if sig_rows is not None:
