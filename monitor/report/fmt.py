@@ -102,16 +102,12 @@ def fmt_pct(value) -> str:
 
 
 def fmt_p(value) -> str:
-    """A p-value for people: `< 0.001`, `0.0034` -> `0.003`, `0.041`, `0.52` (two significant digits
-    at most; nobody reads a fifth decimal of a p-value, and a permutation test cannot give one)."""
+    """A p-value for people: `< 0.001`, else two significant digits (`0.0088`, `0.019`, `0.24`), as
+    the correlator's notes write them; no `0.0005999`: a permutation test cannot resolve it."""
     if missing(value):
         return "—"
     value = float(value)
-    if value < 0.001:
-        return "< 0.001"
-    if value < 0.01:
-        return f"{value:.3f}"
-    return f"{value:.2f}"
+    return "< 0.001" if value < 0.001 else f"{value:.2g}"
 
 
 def fmt_offset(minutes) -> str:
