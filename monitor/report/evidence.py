@@ -206,7 +206,8 @@ def _chance(data: IncidentData, events: list[dict]) -> list[dict]:
         if window is None:
             continue
         before, after = window
-        calendar = data.events[data.events["kind"] == kind] if not data.events.empty else data.events
+        known = data.calendar if data.calendar is not None else data.events
+        calendar = known[known["kind"] == kind] if not known.empty else known
         share = single_case_chance(duration, calendar, lo, hi, before, after)
         out.append({"kind": kind, "share": plain(share), "share_text": fmt.fmt_pct(share),
                     "events": int(len(calendar)), "span": [_when(lo, None)["text"], _when(hi, None)["text"]],
@@ -243,9 +244,8 @@ def _summary(e: dict) -> list[str]:
     local = f" ({o['start']['local']})" if o["start"]["local"] else ""
     until = "and is still ongoing" if o["ongoing"] else f"until {o['end']['text']}, lasting {o['duration_text']}"
     if o["reported"]:
-        who = o["reported_by"] or o["source"]
-        first = (f"{who[:1].upper()}{who[1:]} reports an internet shutdown in {place} from {o['start']['text']}{local} "
-                 f"{until}; this is a documented report, not a measurement"
+        first = (f"An internet shutdown is reported in {place} from {o['start']['text']}{local} {until} "
+                 f"(source: {o['reported_by'] or o['source']}); this is a documented report, not a measurement"
                  + (", and no measurement of it is stored." if e["no_data"] else "."))
     else:
         seen = ", ".join(o["datasources"]) or "no named signal"

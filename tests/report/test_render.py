@@ -2,6 +2,7 @@
 and what they admit is missing."""
 
 import base64
+import json
 import re
 
 import numpy as np
@@ -264,3 +265,18 @@ def test_svg_charts(iran_store):
     rendered = render_incident(load_incident(iran_store, outage, params), params, "html", "x")
     svg = re.search(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', rendered.text).group(1)
     assert b"<svg" in base64.b64decode(svg)
+
+
+def test_single_case_chance_counts_the_calendar_over_the_runs_whole_span(sqlite_store, iran, data_dir):
+    """Events of the run's span far from the outage count too (the report's window holds only a few days)."""
+    late = iran.event_row("ir-2019-late", "Another protest", "2019-11-29T08:00Z", "2019-11-29T10:00Z")
+    iran.fill(sqlite_store, data_dir, events=[iran.PROTEST, iran.LATER, late])
+    outage = find_outage(sqlite_store, outage_id=OUTAGE_ID)
+    rendered = render_incident(load_incident(sqlite_store, outage, PARAMS), PARAMS, "html", "x")
+    chance = json.loads(rendered.attachments["x-html.evidence.json"])["chance"]
+    assert [(c["kind"], c["events"]) for c in chance] == [("protest", 2)]
+    # outage d = 6 d 18 h 40 min, start times t in [11-01, 12-01 - d = 11-24 05:20]; [t, t + d) meets
+    # [11-14 18:30, 11-18 08:30) for t in (11-07 23:50, 11-18 08:30): 10 d 8 h 40 min, and
+    # [11-29 06:00, 11-29 22:00) for t in (11-22 11:20, 11-24 05:20]: 1 d 18 h
+    covered = pd.Timedelta("10D8h40min") + pd.Timedelta("1D18h")
+    assert chance[0]["share"] == pytest.approx(covered / (pd.Timedelta("30D") - pd.Timedelta("6D18h40min")))
