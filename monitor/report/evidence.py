@@ -16,14 +16,16 @@ import numpy as np
 import pandas as pd
 
 from monitor.correlate.single_case import SINGLE_CASE_CAVEAT, single_case_chance
+from monitor.plot import COUNT_UNITS, MARK_UNITS
 from monitor.report import fmt
 from monitor.report.attribution import attribution
 from monitor.report.context import DigestData, IncidentData, digest_context, incident_context
+from monitor.report.significance import _of as _rows_of  # the rows significance_rows shows
 from monitor.report.significance import headline_rows
 from monitor.timeutil import iso
 
 SCHEMA = "outage-monitor/evidence/1"
-UNITS = {"atlas-connected": "probes connected", "atlas-disconnects": "disconnections per bin"}
+UNITS = {**COUNT_UNITS, **MARK_UNITS}   # datasources drawn in their own units
 CHANCE_LEVEL = 0.95   # the Poisson range drawn by the coincidence chart
 
 
@@ -101,8 +103,8 @@ def stat_evidence(row: dict) -> dict:
         if interval:
             text += f"; rate ratio {fmt.fmt_figure(row.get('rate_ratio'))}, interval {interval}"
     caveats = []
-    if row.get("fragile"):
-        caveats.append("fragile: the verdict changes with small changes of the parameters")
+    if not fmt.missing(row.get("fragile")) and bool(row.get("fragile")):
+        caveats.append("the correlator flags this verdict as fragile")
     if spans_one and row.get("verdict") == "significant":
         caveats.append("the rate ratio's interval includes 1 (no association)")
     return {"method": method, "verdict": fmt.clean(row.get("verdict")) or None, "text": text,
@@ -132,7 +134,7 @@ def _outage(o: dict, tz) -> dict:
     }
 
 
-def _signals(depths: list[dict], detail) -> list[dict]:
+def _signals(depths: list[dict]) -> list[dict]:
     rows = []
     for d in depths:
         rows.append({"datasource": fmt.clean(d["datasource"]), "unit": UNITS.get(d["datasource"], "as stored"),
@@ -150,8 +152,9 @@ def _detector_depths(detail) -> list[dict]:
     rows = []
     for name, rec in sorted((found or {}).items()):
         if isinstance(rec, dict) and not fmt.missing(rec.get("depth")):
-            rows.append({"name": fmt.clean(name), "depth": plain(rec["depth"]), "depth_text": fmt.fmt_pct(rec["depth"]),
-                         "peak": _when(pd.Timestamp(rec["peak_at"]), None)["text"] if rec.get("peak_at") else None})
+            peak = pd.to_datetime(rec.get("peak_at"), utc=True, errors="coerce")
+            rows.append({"name": fmt.clean(name), "depth": plain(rec["depth"]),
+                         "depth_text": fmt.fmt_pct(rec["depth"]), "peak": None if fmt.missing(peak) else fmt.fmt_utc(peak)})
     return rows
 
 
@@ -185,7 +188,8 @@ def _events(coincidences: list[dict], nearby: list[dict], tz) -> list[dict]:
                     "kind": fmt.clean(e["kind"]), "sources": [fmt.clean(s) for s in e["sources"]],
                     "keys": e["keys"], "url": e["url"] if isinstance(e["url"], str) else None,
                     "start": _when(e["start"], tz), "end": _when(end, tz) if end is not None else None,
-                    "duration_text": fmt.fmt_duration(end - e["start"]) if end is not None and end > e["start"] else None,
+                    "duration_text": fmt.fmt_duration(end - e["start"])
+                    if end is not None and end > e["start"] else None,
                     "coinciding": e["relation"] is not None, "relation": fmt.clean(e["relation"]) or None,
                     "offset_text": fmt.fmt_offset(e["offset"]) if e["relation"] is not None else None,
                     "stats": [stat_evidence(s) for s in e["stats"]]})
@@ -286,7 +290,7 @@ def incident_evidence(data: IncidentData, params, files: dict) -> dict:
         "tz": tz, "window": [_when(w0, tz), _when(w1, tz)],
         "outage": _outage(o, tz),
         "detector_depths": _detector_depths(o.get("detail_record")),
-        "signals": _signals(ctx["depths"], o.get("detail_record")),
+        "signals": _signals(ctx["depths"]),
         "baseline_text": fmt.fmt_duration(params.baseline),
         "events": _events(ctx["coincidences"], ctx["nearby"], tz),
         "run": {"id": data.run["run_id"], "finished": _when(data.run["finished"], None)} if data.run else None,
@@ -340,27 +344,16 @@ def digest_evidence(data: DigestData, params, files: dict) -> dict:
                        "deepest": plain(c["deepest"]), "deepest_text": fmt.fmt_pct(c["deepest"]),
                        "with_events": int(c["with_events"]), "datasources": [fmt.clean(d) for d in c["datasources"]]}
                       for c in ctx["countries"]],
-        "outages": [{"id": fmt.clean(o["outage_id"]), "country": fmt.clean(o["country"]), "entity": fmt.clean(o["entity"]),
-                     "start": _when(o["start"], o["tz"]), "duration_text": "ongoing" if o["duration"] is None
-                     else fmt.fmt_duration(o["duration"]), "depth": plain(o["depth"]),
-                     "depth_text": fmt.fmt_pct(o["depth"]), "datasources": [fmt.clean(d) for d in o["datasources"] or []],
-                     "events": [fmt.shorten(t) for t in o["events"]], "events_full": [fmt.clean(t) for t in o["events"]]}
-                    for o in ctx["outages"]],
+        "outages": [_digest_outage(o) for o in ctx["outages"]],
         "coincidences": [{"country": fmt.clean(c["country"]), "outage_start": fmt.fmt_utc(c["outage_start"]),
                           "title": fmt.clean(c["event_title"]), "title_text": fmt.shorten(c["event_title"]),
                           "kind": fmt.clean(c["event_kind"]), "event_start": fmt.fmt_utc(c["event_start"]),
                           "relation": fmt.clean(c["relation"]), "offset_text": fmt.fmt_offset(c["offset_minutes"])}
                          for c in ctx["coincidences"]],
-        "significance": {"columns": sig["columns"], "alpha": params.alpha,
-                         "rows": [{"cells": [fmt.fmt_cell(v, col) if col not in ("country", "kind", "method", "verdict")
-                                             else fmt.clean(v) for v, col in zip(r["cells"], sig["columns"])],
-                                   "note": fmt.clean(r["note"]) if r["note"] else None,
-                                   "significant": bool(r["significant"]),
-                                   "caveats": stat_evidence(dict(zip(sig["columns"], r["cells"])))["caveats"]}
-                                  for r in sig["rows"]]},
+        "significance": _significance(sig, summary_rows(data), params.alpha),
         "run": {"id": data.run["run_id"], "finished": _when(data.run["finished"], None)} if data.run else None,
-        "run_span": None if not run_span else {"start": fmt.fmt_utc(run_span["start"]), "end": fmt.fmt_utc(run_span["end"]),
-                                               "partial": run_span["partial"]},
+        "run_span": None if not run_span else {"start": fmt.fmt_utc(run_span["start"]),
+                                               "end": fmt.fmt_utc(run_span["end"]), "partial": run_span["partial"]},
         "files": files,
         "parameters": plain({k: getattr(params, k) for k in params.__dataclass_fields__}),
         "methods": methods_evidence(ctx["methods"]),
@@ -368,6 +361,33 @@ def digest_evidence(data: DigestData, params, files: dict) -> dict:
     e["charts"] = _digest_charts(e, data, files)
     e["summary"] = _digest_summary(e)
     return e
+
+
+def _digest_outage(o: dict) -> dict:
+    return {"id": fmt.clean(o["outage_id"]), "country": fmt.clean(o["country"]), "entity": fmt.clean(o["entity"]),
+            "start": _when(o["start"], o["tz"]),
+            "duration_text": "ongoing" if o["duration"] is None else fmt.fmt_duration(o["duration"]),
+            "depth": plain(o["depth"]), "depth_text": fmt.fmt_pct(o["depth"]),
+            "datasources": [fmt.clean(d) for d in o["datasources"] or []],
+            "events": [fmt.shorten(t) for t in o["events"]], "events_full": [fmt.clean(t) for t in o["events"]]}
+
+
+def summary_rows(data: DigestData) -> list[dict]:
+    """Every column of the summary rows the digest shows, in the table's order (the correlator's
+    columns change; caveats such as `fragile` are read from here, not from the shown cells)."""
+    summary = pd.DataFrame(data.run["summary"]) if data.run else pd.DataFrame()
+    return _rows_of(summary, data.countries).to_dict("records")
+
+
+def _significance(sig: dict, full: list[dict], alpha: float) -> dict:
+    """The digest's significance table, cells formatted per column (p-values by fmt_p)."""
+    text = ("country", "kind", "method", "verdict")
+    return {"columns": sig["columns"], "alpha": alpha,
+            "rows": [{"cells": [fmt.clean(v) if col in text else fmt.fmt_cell(v, col)
+                                for v, col in zip(r["cells"], sig["columns"])],
+                      "note": fmt.clean(r["note"]) if r["note"] else None, "significant": bool(r["significant"]),
+                      "caveats": stat_evidence(record)["caveats"]}
+                     for r, record in zip(sig["rows"], full)]}
 
 
 def _digest_charts(e: dict, data: DigestData, files: dict) -> list[dict]:

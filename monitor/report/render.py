@@ -26,12 +26,10 @@ from monitor.plot import figure_bytes, plot_coincidence_summary, plot_overview, 
 from monitor.report.attribution import credit_line
 from monitor.report.context import DigestData, IncidentData
 from monitor.report.evidence import digest_evidence, dumps, incident_evidence
-from monitor.report.fmt import (fmt_duration, fmt_local, fmt_offset, fmt_p, fmt_utc,  # noqa: F401 (re-exported)
-                                missing)
+from monitor.report.fmt import missing
 from monitor.report.params import ReportParams
 from monitor.report.significance import headline_rows, summary_csv
 from monitor.tidy import write_tidy
-from monitor.timeutil import iso
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md"}
 _MIME = {"png": "image/png", "svg": "image/svg+xml"}
@@ -160,8 +158,9 @@ def incident_chart(data: IncidentData, params: ReportParams, evidence: dict) -> 
     fig = plot_timeline(data.signals, pd.DataFrame([o]), data.events, entity=o["entity"], start=data.window[0],
                         end=data.window[1], tz=data.tz, credit=credit_line(set(data.signals["datasource"])),
                         event_numbers=numbers)
-    file, alt = evidence["chart"]["file"] or f"{evidence['files']['report']}.{params.chart_format}", evidence["chart"]["alt"]
-    return Chart(file, params.chart_format, figure_bytes(fig, params.chart_format, params.dpi), alt)
+    file = evidence["chart"]["file"] or f"{evidence['files']['report']}.{params.chart_format}"   # inline in HTML
+    data_bytes = figure_bytes(fig, params.chart_format, params.dpi)
+    return Chart(file, params.chart_format, data_bytes, evidence["chart"]["alt"])
 
 
 def render_incident(data: IncidentData, params: ReportParams = ReportParams(), fmt: str = "html",
@@ -191,8 +190,8 @@ def digest_charts(data: DigestData, params: ReportParams, evidence: dict) -> lis
     """The overview chart, and the coincidence summary when a correlation run exists."""
     specs = evidence["charts"]
     fig = plot_overview(data.outages, data.events, data.countries, data.start, data.end)
-    charts = [Chart(specs[0]["file"] or "overview", params.chart_format, figure_bytes(fig, params.chart_format, params.dpi),
-                    specs[0]["alt"])]
+    charts = [Chart(specs[0]["file"] or "overview", params.chart_format,
+                    figure_bytes(fig, params.chart_format, params.dpi), specs[0]["alt"])]
     if len(specs) > 1:
         summary = headline_rows(pd.DataFrame(data.run["summary"]), data.countries)
         fig = plot_coincidence_summary(summary, params.alpha)
@@ -247,7 +246,8 @@ def write_report(path: str | os.PathLike, rendered: Rendered, force: bool = Fals
     file lists it) or `force` is set; otherwise nothing is written and the error names the file.
     """
     path = Path(path)
-    targets = [(path, rendered.text.encode("utf-8"))] + [(path.with_name(n), b) for n, b in rendered.attachments.items()]
+    targets = [(path, rendered.text.encode("utf-8"))] + [(path.with_name(n), b)
+                                                         for n, b in rendered.attachments.items()]
     if not force:
         ours = _written_before(path, rendered)
         for target, _ in targets:
@@ -275,6 +275,5 @@ def _written_before(path: Path, rendered: Rendered) -> set[str]:
         files = json.loads(path.with_name(evidence).read_text(encoding="utf-8")).get("files") or {}
     except (OSError, ValueError, AttributeError):
         return set()
-    names = {f for f in files.values() if isinstance(f, str)} | {evidence}
-    return names | ({path.name} if files.get("report") in (path.name, f"{path.stem}.{FORMATS.get(path.suffix.lower())}")
-                    else set())
+    # the evidence file's name is derived from the report's, so the report beside it is that run's too
+    return {f for f in files.values() if isinstance(f, str)} | {evidence, path.name}

@@ -280,3 +280,15 @@ def test_single_case_chance_counts_the_calendar_over_the_runs_whole_span(sqlite_
     # [11-29 06:00, 11-29 22:00) for t in (11-22 11:20, 11-24 05:20]: 1 d 18 h
     covered = pd.Timedelta("10D8h40min") + pd.Timedelta("1D18h")
     assert chance[0]["share"] == pytest.approx(covered / (pd.Timedelta("30D") - pd.Timedelta("6D18h40min")))
+
+
+def test_caveats_beside_a_verdict_read_from_any_summary_columns():
+    """'significant' beside an interval spanning 1 (the exams digest), and a correlator's `fragile` flag."""
+    from monitor.report.evidence import stat_evidence
+    row = {"method": "eca-trigger", "observed": 6, "expected": 2.86, "rate_ratio": 2.1, "ci_low": 0.77,
+           "ci_high": 4.57, "p_value": 0.019, "p_adjusted": 0.029, "verdict": "significant", "fragile": True}
+    stat = stat_evidence(row)
+    assert stat["caveats"] == ["the correlator flags this verdict as fragile",
+                               "the rate ratio's interval includes 1 (no association)"]
+    assert "p = 0.019, adjusted 0.029" in stat["text"] and "interval 0.77–4.57" in stat["text"]
+    assert stat_evidence({**row, "ci_low": 1.2, "fragile": float("nan")})["caveats"] == []
