@@ -7,7 +7,6 @@ from pathlib import Path
 
 import nbformat
 import pandas as pd
-import pytest
 from nbclient import NotebookClient
 
 from monitor import find_outages, load_events, open_store
@@ -79,8 +78,3 @@ def test_notebook_01_names_the_busiest_hours_of_the_raw_log():
     for hour, n in stated.items():
         assert busiest[hour] == n
     assert min(stated.values()) >= busiest.iloc[2]          # these are the three busiest
-
-
-@pytest.fixture(autouse=True)
-def _quiet_kernel(monkeypatch):
-    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")

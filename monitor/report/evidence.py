@@ -315,10 +315,12 @@ def incident_evidence(data: IncidentData, params, files: dict) -> dict:
 
 def _chart_alt(e: dict) -> str:
     o = e["outage"]
-    return (f"Signals of {o['entity']} from {e['window'][0]['text']} to {e['window'][1]['text']}: IODA signals in "
-            f"percent of each signal's maximum in the window, RIPE Atlas probes as counts; the outage from "
-            f"{o['start']['text']} is shaded red, stretches without data are hatched grey, events are numbered "
-            f"as in the table below.")
+    names = {s["datasource"] for s in e["signals"]}
+    drawn = ["signals in percent of each one's maximum in the window"] * bool(names - set(UNITS))
+    drawn += [f"{name} as {UNITS[name]}" for name in sorted(names & set(UNITS))]
+    return (f"Signals of {o['entity']} from {e['window'][0]['text']} to {e['window'][1]['text']}: "
+            f"{'; '.join(drawn)}. The outage from {o['start']['text']} is shaded red, stretches without data "
+            "are hatched, events are numbered as in the table below.")
 
 
 def _raw_table(t: dict | None, label: str, marked: str) -> dict | None:
