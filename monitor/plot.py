@@ -177,8 +177,8 @@ def plot_timeline(signals: pd.DataFrame, outages: pd.DataFrame | None = None,
               ("count", [n for n in names if n in COUNT_UNITS]), ("marks", [n for n in names if n in MARK_UNITS])]
     groups = [(kind, group) for kind, group in groups if group] or [("pct", [])]
     heights = [1.0 if kind == "marks" else 2.6 for kind, _ in groups]
-    fig = Figure(figsize=(TIMELINE_SIZE[0], TIMELINE_SIZE[1] * sum(heights) / 2.6 * (0.85 if len(groups) > 1 else 1)),
-                 layout="constrained")
+    tall = TIMELINE_SIZE[1] * sum(heights) / 2.6 * (0.85 if len(groups) > 1 else 1)   # panels share the axis
+    fig = Figure(figsize=(TIMELINE_SIZE[0], tall), layout="constrained")
     axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False, height_ratios=heights)[:, 0]
     colors = datasource_colors(names)
     width = 1.3 if (end - start) <= pd.Timedelta(days=3) else 0.8
