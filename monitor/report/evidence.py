@@ -153,8 +153,8 @@ def _detector_depths(detail) -> list[dict]:
     for name, rec in sorted((found or {}).items()):
         if isinstance(rec, dict) and not fmt.missing(rec.get("depth")):
             peak = pd.to_datetime(rec.get("peak_at"), utc=True, errors="coerce")
-            rows.append({"name": fmt.clean(name), "depth": plain(rec["depth"]),
-                         "depth_text": fmt.fmt_pct(rec["depth"]), "peak": None if fmt.missing(peak) else fmt.fmt_utc(peak)})
+            rows.append({"name": fmt.clean(name), "depth": plain(rec["depth"]), "depth_text": fmt.fmt_pct(rec["depth"]),
+                         "peak": None if fmt.missing(peak) else fmt.fmt_utc(peak)})
     return rows
 
 
