@@ -19,7 +19,11 @@ log = logging.getLogger("monitor.cli.report")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("report", help="write an incident report or a digest (HTML or Markdown)")
+    p = sub.add_parser("report", help="write an incident report or a digest (HTML or Markdown)",
+                       description="Write an incident report or a digest. Beside FILE go its evidence file "
+                                   "(FILE-<html|md>.evidence.json: every figure and claim the report states) "
+                                   "and its CSVs; a file in the way that an earlier run of the report did not "
+                                   "write is refused unless --force is given.")
     kinds = p.add_subparsers(dest="report_kind", metavar="KIND")
     kinds.required = True
     inc = kinds.add_parser("incident", help="one outage: when, how deep, which events coincide, the data")
