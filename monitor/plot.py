@@ -18,6 +18,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Patch
 from matplotlib.textpath import text_to_path
 
 from monitor.entities import Entity
@@ -30,7 +31,7 @@ OUTAGE_COLOR = "#BE1D2D"
 EXTRA_COLORS = ["#17BECF", "#B15928", "#E7298A", "#666666", "#A6761D", "#1B9E77", "#7570B3", "#D4B000"]
 EVENT_KIND_COLORS = {"election": "#6A3D9A", "results": "#CAB2D6", "protest": "#E08214",
                      "opposition_event": "#B35806", "exam": "#2C7FB8", "coup": "#000000",
-                     "shutdown_report": "#BE1D2D", "other": "#777777"}
+                     "shutdown_report": "#67000D", "other": "#777777"}
 LABEL_CHARS = 40
 # Event labels sit in a band above the plot area, staggered on up to EVENT_LABEL_ROWS rows; lengths in points.
 EVENT_LABEL_ROWS = 5
@@ -140,16 +141,28 @@ def _short(text) -> str:
     return text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS - 1] + "…"
 
 
+# Datasources whose share of a window maximum misleads: drawn in their own units. A count of RIPE Atlas
+# probes is a handful of machines, not a country's internet; disconnections are events, not a level.
+COUNT_UNITS = {"atlas-connected": "probes connected"}
+MARK_UNITS = {"atlas-disconnects": "disconnections per bin"}
+NO_DATA_HATCH = "////"
+EVENT_SPAN_ALPHA = 0.10
+
+
 def plot_timeline(signals: pd.DataFrame, outages: pd.DataFrame | None = None,
                   events: pd.DataFrame | None = None, entity: str | None = None,
-                  start=None, end=None, tz: str | None = None, credit: str | None = None) -> Figure:
-    """One entity's signals, one line per datasource in percent of its window maximum.
+                  start=None, end=None, tz: str | None = None, credit: str | None = None,
+                  event_numbers: dict | None = None) -> Figure:
+    """One entity's signals: IODA-like signals in percent of their window maximum on the top panel,
+    RIPE Atlas probes connected as counts and disconnections as marks on panels of their own.
 
-    Outages of the entity are shaded in IODA's outage red, events are dashed vertical markers
-    labelled with their (shortened) title, gaps stay gaps. The labels are staggered on rows in a band
-    above the plot area, so labels of events close in time never overlap; the figure grows by that
-    band. The time axis is UTC; `tz` (default: the country's zone) is noted under it. `credit` is
-    printed in the corner (data attribution).
+    Outages are shaded in IODA's outage red, stretches without data of a series are hatched in its
+    colour (a line never just stops), events are dashed markers at their start and a light span to
+    their end, one colour per kind, each named in the legend; events listed twice are drawn once.
+    Labels are staggered on rows in a band above the plot, so labels of events close in time never
+    overlap; with `event_numbers` ({(source, uid): n}) each label starts with the event's number in
+    the report's table, which holds the full title. The time axis is UTC; `tz` (default: the country's
+    zone) is noted under it. `credit` is printed in the corner (data attribution).
     """
     if entity is None:
         entities = signals["entity"].unique() if not signals.empty else []
@@ -158,21 +171,37 @@ def plot_timeline(signals: pd.DataFrame, outages: pd.DataFrame | None = None,
         entity = entities[0]
     start, end = _window(signals, start, end)
     tz = tz or local_zone(entity)
-    fig = Figure(figsize=TIMELINE_SIZE, layout="constrained")
-    ax = fig.add_subplot()
-    _draw_signals(ax, signals[signals["entity"] == entity], start, end)
-    if outages is not None and not outages.empty:
-        _draw_outages(ax, outages[outages["entity"] == entity], start, end)
-    labels = _draw_events(ax, events, start, end) if events is not None and not events.empty else []
-    _time_axis(ax, start, end)
-    ax.set_ylim(0, 110)
-    ax.set_ylabel("% of window maximum")
-    ax.set_xlabel(zone_note(tz, start, end))
-    ax.grid(True, color="#E6E6E6", linewidth=0.6)
+    mine = signals[(signals["entity"] == entity) & (signals["time"] >= start) & (signals["time"] < end)]
+    names = sorted(mine["datasource"].unique())
+    groups = [("pct", [n for n in names if n not in COUNT_UNITS and n not in MARK_UNITS]),
+              ("count", [n for n in names if n in COUNT_UNITS]), ("marks", [n for n in names if n in MARK_UNITS])]
+    groups = [(kind, group) for kind, group in groups if group] or [("pct", [])]
+    heights = [1.0 if kind == "marks" else 2.6 for kind, _ in groups]
+    tall = TIMELINE_SIZE[1] * sum(heights) / 2.6 * (0.85 if len(groups) > 1 else 1)   # panels share the axis
+    fig = Figure(figsize=(TIMELINE_SIZE[0], tall), layout="constrained")
+    axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False, height_ratios=heights)[:, 0]
+    colors = datasource_colors(names)
+    width = 1.3 if (end - start) <= pd.Timedelta(days=3) else 0.8
+    for ax, (kind, group) in zip(axes, groups):
+        for name in group:
+            series = mine[mine["datasource"] == name].sort_values("time")
+            _draw_series(ax, kind, name, series, colors[name], width)
+            _shade_no_data(ax, series, start, end, colors[name], name)
+        if outages is not None and not outages.empty:
+            _draw_outages(ax, outages[outages["entity"] == entity], start, end, legend=ax is axes[0])
+        _time_axis(ax, start, end)
+        ax.grid(True, color="#E6E6E6", linewidth=0.6)
+        _label_panel(ax, kind, group)
+    ax = axes[0]
+    labels = []
+    if events is not None and not events.empty:
+        labels = _draw_events(axes, _merged(events), start, end, event_numbers)
+    axes[-1].set_xlabel(zone_note(tz, start, end))
     title = f"{entity}  {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
     ax.set_title(title, fontsize=10, loc="left")
-    if ax.get_legend_handles_labels()[0]:
-        fig.legend(loc="outside lower center", ncols=5, fontsize=7, frameon=False)
+    handles = [h for a in axes for h in a.get_legend_handles_labels()[0]]
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=7, frameon=False)
     if credit:
         fig.text(0.995, 0.995, credit, ha="right", va="top", fontsize=6, color="#555555", parse_math=False)
     if labels:
@@ -180,22 +209,64 @@ def plot_timeline(signals: pd.DataFrame, outages: pd.DataFrame | None = None,
         if omitted:
             title += f"   ({omitted} event label{'s' if omitted > 1 else ''} left out for space)"
         # the figure grows by the label band, so the plot area keeps its height; the title sits above the band
-        fig.set_figheight(TIMELINE_SIZE[1] + band / 72)
+        fig.set_figheight(fig.get_figheight() + band / 72)
         ax.set_title(title, fontsize=10, loc="left", pad=band + 4)
     return fig
 
 
-def _draw_signals(ax, signals: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> None:
-    window = signals[(signals["time"] >= start) & (signals["time"] < end)]
-    names = sorted(window["datasource"].unique())
-    colors = datasource_colors(names)
-    width = 1.3 if (end - start) <= pd.Timedelta(days=3) else 0.8
-    for name in names:
-        series = window[window["datasource"] == name].sort_values("time")
-        pct, top = normalise(series["value"].to_numpy(dtype=float))
+def _label_panel(ax, kind: str, group: list[str]) -> None:
+    if kind == "pct":
+        ax.set_ylim(0, 110)
+        ax.set_ylabel("% of window maximum")
+    elif kind == "count":
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(", ".join(COUNT_UNITS[n] for n in group), fontsize=8)
+    else:
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(", ".join(MARK_UNITS[n] for n in group), fontsize=7)
+
+
+def _draw_series(ax, kind: str, name: str, series: pd.DataFrame, color: str, width: float) -> None:
+    values = series["value"].to_numpy(dtype=float)
+    if kind == "pct":
+        pct, top = normalise(values)
         x, y = break_gaps(to_num(series["time"]), pct)
         label = f"{name} (100% = {top:,.0f})" if math.isfinite(top) else f"{name} (no data)"
-        ax.plot(x, y, color=colors[name], linewidth=width, label=label, gid=f"signal:{name}")
+        ax.plot(x, y, color=color, linewidth=width, label=label, gid=f"signal:{name}")
+    elif kind == "count":
+        x, y = break_gaps(to_num(series["time"]), values)
+        ax.plot(x, y, color=color, linewidth=width, drawstyle="steps-post", label=f"{name} ({COUNT_UNITS[name]})",
+                gid=f"signal:{name}")
+    else:
+        hit = np.nan_to_num(values) > 0
+        x = to_num(series["time"])[hit]
+        ax.vlines(x, 0, values[hit], color=color, linewidth=1.0, gid=f"marks:{name}")
+        ax.plot(x, values[hit], linestyle="none", marker="o", markersize=2.5, color=color,
+                label=f"{name} ({MARK_UNITS[name]}; bins without any not drawn)", gid=f"marks-dots:{name}")
+
+
+def _shade_no_data(ax, series: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, color: str, name: str) -> None:
+    """Hatch every stretch of the window where the series has no value (at least one step long)."""
+    t = pd.DatetimeIndex(series["time"]).as_unit("ns").asi8
+    if len(t) < 2:
+        return
+    step = int(np.median(np.diff(t)))
+    have = t[series["value"].notna().to_numpy()]
+    lo, hi = start.as_unit("ns").value, end.as_unit("ns").value
+    if have.size == 0:
+        spans = [(lo, hi)]
+    else:
+        jumps = np.flatnonzero(np.diff(have) > 1.5 * step)
+        spans = list(zip(np.concatenate(([lo], have[jumps] + step, [have[-1] + step])),
+                         np.concatenate(([have[0]], have[jumps + 1], [hi]))))
+    labelled = False
+    for a, b in spans:
+        if b - a < step:
+            continue
+        x0, x1 = mdates.date2num(pd.to_datetime([a, b], utc=True).tz_localize(None).to_numpy())
+        ax.axvspan(x0, x1, facecolor="none", edgecolor=color, hatch=NO_DATA_HATCH, alpha=0.35, linewidth=0,
+                   gid=f"no-data:{name}", label=None if labelled else f"no data: {name}")
+        labelled = True
 
 
 def _clip(t_start, t_end, start: pd.Timestamp, end: pd.Timestamp):
@@ -205,8 +276,8 @@ def _clip(t_start, t_end, start: pd.Timestamp, end: pd.Timestamp):
     return (lo, hi) if hi > lo else None
 
 
-def _draw_outages(ax, outages: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> None:
-    labelled = False
+def _draw_outages(ax, outages: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, legend: bool = True) -> None:
+    labelled = not legend
     for row in outages.itertuples(index=False):
         span = _clip(row.start, row.end, start, end)
         if span is None:
@@ -217,25 +288,50 @@ def _draw_outages(ax, outages: pd.DataFrame, start: pd.Timestamp, end: pd.Timest
         labelled = True
 
 
-def _draw_events(ax, events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> list[tuple]:
-    """Dashed line and `v` marker at each event's start; an event begun before the window and still
-    running is marked at the window's left edge (its label starts with `←`).
+def event_key(row) -> tuple:
+    """What makes two calendar rows the same event: kind, start, end and title (case and spacing aside)."""
+    end = row["end"] if not pd.isna(row["end"]) else None
+    return (row["kind"], pd.Timestamp(row["start"]), end, " ".join(str(row["title"] or "").split()).casefold())
+
+
+def _merged(events: pd.DataFrame) -> pd.DataFrame:
+    """Events listed twice (by two sources, or twice by one) kept once."""
+    keys = events.apply(event_key, axis=1)
+    return events[~keys.duplicated()]
+
+
+def _draw_events(axes, events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                 numbers: dict | None = None) -> list[tuple]:
+    """Dashed line at each event's start and a light span to its end on every panel; `v` marker above
+    the top panel; an event begun before the window and still running is marked at the window's left
+    edge (its label starts with `←`). One legend entry per kind.
 
     Returns the labels to place, as (x, text, colour, full title) in window order; `_place_event_labels`
     draws them once the layout is known.
     """
+    ax = axes[0]
     ends = events["end"].where(events["end"].notna(), events["start"])
     shown = events[(events["start"] < end) & ((events["start"] >= start) | (ends > start))].sort_values("start")
-    labels = []
-    for row in shown.itertuples(index=False):
+    labels, kinds = [], {}
+    for row, stop in zip(shown.itertuples(index=False), ends[shown.index]):
         before = row.start < start
         x = to_num([max(row.start, start)])[0]
         color = EVENT_KIND_COLORS.get(row.kind, EVENT_KIND_COLORS["other"])
-        ax.axvline(x, color=color, linestyle="--", linewidth=0.9, gid="event")
+        kinds[str(row.kind)] = color
+        for panel in axes:
+            if not before:
+                panel.axvline(x, color=color, linestyle="--", linewidth=0.9, gid="event")
+            if stop > row.start:
+                x1 = to_num([min(stop, end)])[0]
+                panel.axvspan(x, x1, color=color, alpha=EVENT_SPAN_ALPHA, linewidth=0, gid="event-span")
         ax.plot([x], [1.0], marker="v", color=color, markersize=6, transform=ax.get_xaxis_transform(),
                 clip_on=False, gid="event-marker")
         title = _title(row)
-        labels.append((x, ("← " if before else "") + _short(title), color, title))
+        n = (numbers or {}).get((row.source, row.uid))
+        text = (f"{n} " if n is not None else "") + _short(title)
+        labels.append((x, ("← " if before else "") + text, color, title))
+    for kind, color in sorted(kinds.items()):
+        ax.plot([], [], color=color, linestyle="--", linewidth=0.9, label=f"event: {kind}", gid="event-legend")
     return labels
 
 
@@ -357,60 +453,93 @@ def outage_country(outages: pd.DataFrame) -> pd.Series:
     return outages["country"].where(outages["country"].notna(), from_entity)
 
 
+NO_DEPTH_COLOR = "#9E9E9E"
+
+
 def plot_overview(outages: pd.DataFrame, events: pd.DataFrame | None = None, countries=None,
                   start=None, end=None) -> Figure:
-    """Outages per country (one row each) coloured by depth, with events as markers above each row."""
+    """Outages per country (one row each), coloured by depth where their source records one (the
+    colour bar) and grey where it does not (named in the legend); events above each row, one lane
+    per kind so no kind hides another, a multi-day event as a line to its end."""
     if start is None or end is None:
         raise InputError("plot_overview needs a start and an end")
     start, end = pd.Timestamp(start).tz_convert(UTC), pd.Timestamp(end).tz_convert(UTC)
     cc = outage_country(outages) if not outages.empty else pd.Series(dtype=object)
     rows = list(countries) if countries else sorted(cc.dropna().unique())
-    fig = Figure(figsize=(10, max(2.5, 0.32 * len(rows) + 1.6)), layout="constrained")
+    kinds = _event_kinds(events, rows, start, end)
+    lane = 0.34 / max(len(kinds), 1)
+    fig = Figure(figsize=(10, max(2.5, (0.34 + lane * len(kinds)) * len(rows) + 1.9)), layout="constrained")
     ax = fig.add_subplot()
     cmap, norm = colormaps["YlOrRd"], Normalize(0.0, 1.0)
     min_width = (to_num([end])[0] - to_num([start])[0]) * 0.002  # a 5-minute cut stays visible
+    pitch = 0.6 + lane * len(kinds) + 0.15
+    unknown = known = False
     for y, country in enumerate(rows):
         mine = outages[cc == country] if not outages.empty else outages
-        bars, colors = _bars(mine, start, end, min_width, cmap, norm)
+        bars, colors, depths = _bars(mine, start, end, min_width, cmap, norm)
         if bars:
-            ax.broken_barh(bars, (y - 0.3, 0.6), facecolors=colors, edgecolor="#5a0000",
+            ax.broken_barh(bars, (y * pitch - 0.3, 0.6), facecolors=colors, edgecolor="#5a0000",
                            linewidth=0.3, gid=f"outages:{country}")
-    if events is not None and not events.empty:
-        _event_marks(ax, events, rows, start, end)
+            unknown |= any(d is None for d in depths)
+            known |= any(d is not None for d in depths)
+    if kinds:
+        _event_marks(ax, events, rows, kinds, start, end, pitch, lane)
     _time_axis(ax, start, end)
-    ax.set_yticks(range(len(rows)), rows)
-    ax.set_ylim(len(rows) - 0.4, -0.7)
+    ax.set_yticks([y * pitch for y in range(len(rows))], rows)
+    ax.set_ylim((len(rows) - 1) * pitch + 0.4, -0.35 - lane * len(kinds) - 0.1)
     ax.set_xlabel("time (UTC)")
     ax.grid(True, axis="x", color="#E6E6E6", linewidth=0.6)
-    ax.set_title(f"Outages {start:%Y-%m-%d} – {end:%Y-%m-%d} UTC; colour = depth (share of baseline lost)",
-                 fontsize=10, loc="left")
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="depth", fraction=0.03, pad=0.01)
+    what = "colour = depth (share of baseline lost)" if known else "depth not recorded by this source"
+    ax.set_title(f"Outages {start:%Y-%m-%d} – {end:%Y-%m-%d} UTC; {what}", fontsize=10, loc="left")
+    if known:
+        fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="depth", fraction=0.03, pad=0.01)
+    handles = ax.get_legend_handles_labels()[0]
+    if unknown:
+        handles.append(Patch(facecolor=NO_DEPTH_COLOR, edgecolor="#5a0000", linewidth=0.3,
+                             label="outage, depth not recorded"))
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6), fontsize=7, frameon=False)
     return fig
 
 
+def _event_kinds(events, rows, start, end) -> list[str]:
+    if events is None or events.empty:
+        return []
+    shown = events[events["country"].isin(rows) & (events["start"] >= start) & (events["start"] < end)]
+    return sorted(shown["kind"].astype(str).unique())
+
+
 def _bars(outages: pd.DataFrame, start, end, min_width: float, cmap, norm):
-    bars, colors = [], []
+    bars, colors, depths = [], [], []
     for row in outages.itertuples(index=False):
         span = _clip(row.start, row.end, start, end)
         if span is None:
             continue
         x0, x1 = to_num(list(span))
         bars.append((x0, max(x1 - x0, min_width)))
-        depth = row.depth
-        colors.append("#9E9E9E" if depth is None or pd.isna(depth) else cmap(norm(float(depth))))
-    return bars, colors
+        depth = None if row.depth is None or pd.isna(row.depth) else float(row.depth)
+        depths.append(depth)
+        colors.append(NO_DEPTH_COLOR if depth is None else cmap(norm(depth)))
+    return bars, colors, depths
 
 
-def _event_marks(ax, events: pd.DataFrame, rows: list, start, end) -> None:
-    ypos = {country: y for y, country in enumerate(rows)}
-    shown = events[events["country"].isin(ypos) & (events["start"] >= start) & (events["start"] < end)]
-    for kind, group in shown.groupby("kind", sort=True):
-        ax.scatter(to_num(group["start"]), group["country"].map(ypos) - 0.42, marker="v", s=22,
-                   color=EVENT_KIND_COLORS.get(kind, EVENT_KIND_COLORS["other"]), label=str(kind),
-                   zorder=3, gid=f"events:{kind}", clip_on=True)
-    if not shown.empty:
-        ax.figure.legend(title="events", loc="outside lower center", ncols=len(EVENT_KIND_COLORS),
-                         fontsize=7, title_fontsize=7, frameon=False)
+def _event_marks(ax, events: pd.DataFrame, rows: list, kinds: list[str], start, end, pitch: float,
+                 lane: float) -> None:
+    """Each kind of event on its own lane above the country's bars: a marker at the start and a line
+    to the end of a multi-day event; duplicates drawn once."""
+    ypos = {country: y * pitch for y, country in enumerate(rows)}
+    shown = _merged(events[events["country"].isin(ypos) & (events["start"] >= start) & (events["start"] < end)])
+    for i, kind in enumerate(kinds):
+        group = shown[shown["kind"].astype(str) == kind]
+        color = EVENT_KIND_COLORS.get(kind, EVENT_KIND_COLORS["other"])
+        y = group["country"].map(ypos) - 0.38 - lane * i
+        ends = group["end"].where(group["end"].notna(), group["start"]).clip(upper=end)
+        long = ends > group["start"] + pd.Timedelta(days=1)
+        if long.any():
+            ax.hlines(y[long], to_num(group["start"][long]), to_num(ends[long]), color=color, linewidth=1.2,
+                      gid=f"event-spans:{kind}")
+        ax.scatter(to_num(group["start"]), y, marker="v", s=18, color=color, label=f"event: {kind}",
+                   zorder=3 + i, gid=f"events:{kind}", clip_on=True, linewidths=0)
 
 
 def poisson_range(expected: float, level: float = 0.95) -> tuple[float, float]:

@@ -115,6 +115,7 @@ class ReplayData:
         self.series = {(e, ds): _load_series(self.dir / f, e, ds, step) for f, e, ds, step in IODA_SERIES}
         self.alerts = [a for s in self.series.values() for a in derive_alerts(s)]
         self.atlas = _load_log(self.dir / ATLAS_LOG)
+        self.atlas_span = _log_span(self.atlas)
         self.probes = _probes_from_log(self.atlas, ATLAS_COUNTRY)
 
     def real_entities(self) -> set[str]:
@@ -139,6 +140,17 @@ def _load_log(path: Path) -> list[dict]:
     except OSError as exc:
         raise InputError(f"replay data {path} cannot be read ({exc.strerror}); pass data_dir") from exc
     return sorted((json.loads(line) for line in lines if line.strip()), key=lambda r: r["timestamp"])
+
+
+def _log_span(records: list[dict]) -> tuple[int, int]:
+    """[first day, day after the last) of a connection log, in unix seconds: the period it holds.
+
+    Outside it an empty answer would mean "no probe changed state", which a collector reads as every
+    probe connected; so the replay answers "no data" there instead."""
+    if not records:
+        return 0, 0
+    day = 86400
+    return records[0]["timestamp"] // day * day, (records[-1]["timestamp"] // day + 1) * day
 
 
 def _probes_from_log(records: list[dict], country: str) -> list[dict]:
@@ -387,6 +399,11 @@ class ReplayServer:
         if msm != "7000":
             return 404, {"error": {"status": 404, "title": "Not Found", "detail": "Not found."}}
         start, stop = _int(q, "start", 0), _int(q, "stop", 2**31 - 1)
+        lo, hi = self.data.atlas_span
+        if start < lo or stop > hi:
+            return 404, {"error": {"status": 404, "title": "No data",
+                                   "detail": f"no data: the replay holds RIPE Atlas connection records from "
+                                             f"{_iso_s(lo)} to {_iso_s(hi)} only"}}
         ids = {int(i) for i in q["probe_ids"].split(",") if i.strip()} if q.get("probe_ids") else None
         records = [r for r in self.data.atlas
                    if start <= r["timestamp"] <= stop and (ids is None or r["prb_id"] in ids)]
@@ -425,6 +442,10 @@ def running(**kwargs) -> Iterator[ReplayServer]:
         yield server
     finally:
         server.stop()
+
+
+def _iso_s(seconds: int) -> str:
+    return iso(pd.Timestamp(seconds, unit="s", tz="UTC"))
 
 
 def _int(query: dict, name: str, default: int | None = None) -> int:

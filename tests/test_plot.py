@@ -103,7 +103,12 @@ def test_outages_shaded_clipped_to_window_and_events_labelled(iran):
     assert to_hex(spans[0].get_facecolor()).upper() == plot.OUTAGE_COLOR
     labels = [t.get_text() for t in _gid(fig, "event-label")]
     assert labels == ["← Fuel price protests $5 and $10", "Second event"]   # `$` stays literal
-    assert len(_gid(fig, "event")) == 2
+    # the protests began before the window: no start line at its edge, a span to their end instead
+    assert len(_gid(fig, "event")) == 1
+    span = [p for p in _gid(fig, "event-span")]
+    assert len(span) == 1 and span[0].get_x() + span[0].get_width() == pytest.approx(mdates.date2num(T("2019-11-18")))
+    legend = fig.axes[0].get_legend_handles_labels()[1]
+    assert "event: protest" in legend and "event: other" in legend   # every event colour is named
     fig.draw_without_rendering()   # mathtext would choke on a `$...$` title if it were parsed
 
 
@@ -222,6 +227,61 @@ def test_overview_rows_bars_coloured_by_depth_and_event_markers():
     assert not [c for c in ax.collections if c.get_gid() == "outages:TJ"]
     marks = {c.get_gid(): len(c.get_offsets()) for c in ax.collections if (c.get_gid() or "").startswith("events:")}
     assert marks == {"events:protest": 1, "events:election": 1, "events:exam": 1}
+
+
+def test_overview_lanes_keep_every_kind_visible_and_grey_bars_are_named():
+    """The exams digest: exam markers were drawn under shutdown markers of the same days, and grey bars
+    sat beside a colour bar that said "depth"."""
+    outages = pd.DataFrame([_outage("2019-06-09T01:00Z", "2019-06-09T05:35Z", entity="country/SY", depth=None)])
+    same_day = [_event("2019-06-09T00:00Z", "Exam day", kind="exam", country="SY"),
+                _event("2019-06-09T00:00Z", "Exam shutdown", kind="shutdown_report", country="SY"),
+                _event("2019-06-09T00:00Z", "Exam shutdown", kind="shutdown_report", country="SY")]   # listed twice
+    fig = plot.plot_overview(outages, pd.DataFrame(same_day), ["SY"], T("2019-06-01T00:00Z"), T("2019-07-01T00:00Z"))
+    ax = fig.axes[0]
+    marks = {c.get_gid(): c.get_offsets() for c in ax.collections if (c.get_gid() or "").startswith("events:")}
+    assert len(marks["events:shutdown_report"]) == 1                                # the duplicate drawn once
+    assert marks["events:exam"][0][1] != marks["events:shutdown_report"][0][1]    # own lanes, none hidden
+    assert len(fig.axes) == 1                                # no colour bar: no outage here has a depth
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"event: exam", "event: shutdown_report", "outage, depth not recorded"} <= set(legend)
+
+
+def _atlas(start="2016-06-07T00:00Z", periods=24):
+    times = pd.date_range(start, periods=periods, freq="5min", tz="UTC")
+    connected = np.full(periods, 17.0)
+    connected[10:14] = [14, 12, 13, 16]
+    disconnects = np.zeros(periods)
+    disconnects[[10, 11]] = [3, 2]
+    return pd.concat([pd.DataFrame({"entity": "country/KE", "datasource": name, "time": times, "value": values})
+                      for name, values in (("atlas-connected", connected), ("atlas-disconnects", disconnects))],
+                     ignore_index=True)
+
+
+def test_ripe_atlas_in_its_own_units_and_disconnections_as_marks():
+    """Kenya: 'atlas-disconnects' was a line on a '% of window maximum' axis (100% = 5 probes)."""
+    fig = plot.plot_timeline(_atlas(), entity="country/KE")
+    counts, marks = fig.axes
+    line = [ln for ln in counts.get_lines() if ln.get_gid() == "signal:atlas-connected"][0]
+    assert np.nanmin(line.get_ydata()) == 12 and np.nanmax(line.get_ydata()) == 17   # probes, not percent
+    assert counts.get_ylabel() == "probes connected" and "%" not in marks.get_ylabel()
+    assert not [ln for ln in marks.get_lines() if ln.get_gid() == "signal:atlas-disconnects"]   # no line
+    stems = [c for c in marks.collections if c.get_gid() == "marks:atlas-disconnects"][0]
+    assert len(stems.get_segments()) == 2                     # one mark per bin with disconnections
+
+
+def test_no_data_is_hatched_to_the_window_edge_and_duplicates_merged_with_numbers(iran):
+    """A line that just stopped where its data ended now ends in a hatched 'no data' stretch."""
+    start, end = T("2019-11-15T00:00Z"), T("2019-11-19T00:00Z")
+    twice = [_event("2019-11-16T10:00Z", "Rally"), {**_event("2019-11-16T10:00Z", "Rally"), "source": "other"}]
+    fig = plot.plot_timeline(iran, events=pd.DataFrame(twice), entity="country/IR", start=start, end=end,
+                             event_numbers={("test", "Rally"): 4})
+    bgp = _gid(fig, "no-data:bgp")
+    edges = sorted((p.get_x(), p.get_x() + p.get_width()) for p in bgp)
+    assert edges[0][0] == pytest.approx(mdates.date2num(start))                        # before bgp's copy begins
+    assert edges[-1][1] == pytest.approx(mdates.date2num(end))                         # after it ends
+    assert edges[-1][0] == pytest.approx(mdates.date2num(T("2019-11-17T20:15Z")))
+    assert "no data: bgp" in [t.get_text() for t in fig.legends[0].get_texts()]
+    assert [t.get_text() for t in _gid(fig, "event-label")] == ["4 Rally"]            # once, numbered
 
 
 def test_poisson_range_matches_known_quantiles():

@@ -118,6 +118,28 @@ def test_atlas_results_filter_by_time_and_probe(replay):
     assert get(replay, "/api/v2/measurements/1001/results/").status_code == 404
 
 
+def test_atlas_results_outside_the_log_answer_no_data(replay):
+    """An empty log would read as 'every probe connected': Kenya, November 2019, is not in the bundle."""
+    nov2019 = int(pd.Timestamp("2019-11-01", tz="UTC").timestamp())
+    answer = get(replay, "/api/v2/measurements/7000/results/", start=nov2019, stop=nov2019 + DAY)
+    assert answer.status_code == 404 and "no data" in answer.json()["error"]["detail"]
+    june = int(pd.Timestamp("2016-06-07", tz="UTC").timestamp())
+    straddling = get(replay, "/api/v2/measurements/7000/results/", start=june, stop=june + 2 * DAY)
+    assert straddling.status_code == 404
+    assert get(replay, "/api/v2/measurements/7000/results/", start=june, stop=june + DAY - 1).status_code == 200
+
+
+def test_collecting_kenya_outside_the_log_stores_nothing(replay, tmp_path):
+    from monitor.collect import collect
+    from monitor.store import open_store
+    store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+    summary = collect(store, "ripe-atlas", ["country/KE"], start="2019-11-01", end="2019-11-03",
+                      base_url=replay.base_urls["ripe-atlas"])
+    assert not summary.ok
+    assert store.read_signals(entities=["country/KE"]).empty
+    store.close()
+
+
 def test_latency_and_fault_hook():
     calls = []
 

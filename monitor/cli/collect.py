@@ -11,7 +11,7 @@ import logging
 
 from monitor.collect import CollectSummary, EntityResult, collect
 from monitor.entities import Entity
-from monitor.errors import InputError
+from monitor.errors import ConfigError, InputError
 from monitor.sources.registry import SOURCES, get_source
 from monitor.timeutil import iso
 
@@ -36,8 +36,9 @@ def register(subparsers) -> None:
 def run(args, ctx) -> int:
     spec = get_source(args.source)
     if spec.credential_required and spec.credential() is None:
-        log.info("%s: skipped (%s is not set)", spec.name, spec.credential_env)
-        return 0
+        # a skipped collection is a failure to the caller (cron, a script): nothing was collected
+        raise ConfigError(f"{spec.name}: not collected, {spec.credential_env} is not set "
+                          "(export it to use this source)")
     source_config = ctx.config.sources.get(spec.name)
     options = dict(source_config.options) if source_config else {}
     if args.datasource:

@@ -19,7 +19,11 @@ log = logging.getLogger("monitor.cli.report")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("report", help="write an incident report or a digest (HTML or Markdown)")
+    p = sub.add_parser("report", help="write an incident report or a digest (HTML or Markdown)",
+                       description="Write an incident report or a digest. Beside FILE go its evidence file "
+                                   "(FILE-<html|md>.evidence.json: every figure and claim the report states) "
+                                   "and its CSVs; a file in the way that an earlier run of the report did not "
+                                   "write is refused unless --force is given.")
     kinds = p.add_subparsers(dest="report_kind", metavar="KIND")
     kinds.required = True
     inc = kinds.add_parser("incident", help="one outage: when, how deep, which events coincide, the data")
@@ -29,6 +33,8 @@ def register(sub) -> None:
                           "of its country)")
     inc.add_argument("--at", type=parse_time, metavar="T", help="a time inside the outage (ISO 8601 or unix s)")
     inc.add_argument("--out", metavar="FILE", help="FILE.html or FILE.md (default: incident-<entity>-<start>.html)")
+    inc.add_argument("--force", action="store_true",
+                     help="overwrite files in the way that an earlier run of this report did not write")
     inc.set_defaults(func=run_incident)
     dig = kinds.add_parser("digest", help="a period and a set of countries: outages, coincidences, significance")
     dig.add_argument("--from", dest="start", type=parse_time, required=True, metavar="T", help="start, inclusive")
@@ -40,6 +46,8 @@ def register(sub) -> None:
                           "ioda-outages, ...) (repeatable; default: detected; 'all' for every source of "
                           "the outages table)")
     dig.add_argument("--out", metavar="FILE", help="FILE.html or FILE.md (default: digest-<from>-<until>.html)")
+    dig.add_argument("--force", action="store_true",
+                     help="overwrite files in the way that an earlier run of this report did not write")
     dig.set_defaults(func=run_digest)
 
 
@@ -67,7 +75,7 @@ def run_incident(args, ctx) -> int:
     out = Path(args.out or f"incident-{_safe_name(outage['entity'])}-{_stamp(outage['start'])}.html")
     fmt = report_format(out)
     data = load_incident(ctx.store, outage, params, detect)
-    written = write_report(out, render_incident(data, params, fmt, out.stem))
+    written = write_report(out, render_incident(data, params, fmt, out.stem), force=args.force)
     log.info("incident %s: %d signal points, %d coinciding events", outage["outage_id"], len(data.signals),
              len(data.coincidences))
     for path in written:
@@ -83,7 +91,7 @@ def run_digest(args, ctx) -> int:
     fmt = report_format(out)
     sources = None if args.outages and "all" in args.outages else (args.outages or ["detected"])
     data = load_digest(ctx.store, args.start, args.end, args.country, sources, detect)
-    written = write_report(out, render_digest(data, params, fmt, out.stem))
+    written = write_report(out, render_digest(data, params, fmt, out.stem), force=args.force)
     log.info("digest: %d outages in %d countries", len(data.outages), len(data.countries))
     for path in written:
         print(path)

@@ -229,7 +229,8 @@ class Work:
         path = Path(self.params.report_dir) / f"{name}.{self.params.report_format}"
         path.parent.mkdir(parents=True, exist_ok=True)
         data = load_incident(self.store, outage, self.report, self.detect)
-        return write_report(path, render_incident(data, self.report, self.params.report_format, name))
+        # report_dir is the daemon's own folder: its reports are rewritten as outages change
+        return write_report(path, render_incident(data, self.report, self.params.report_format, name), force=True)
 
     # -- alerts and digest ----------------------------------------------------------------
     def deliver_alerts(self) -> Outcome:
@@ -248,7 +249,7 @@ class Work:
         name = f"digest-{stamp(start)}-{stamp(end)}"
         path = Path(self.params.report_dir) / f"{name}.{self.params.report_format}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_report(path, render_digest(data, self.report, self.params.report_format, name))
+        write_report(path, render_digest(data, self.report, self.params.report_format, name), force=True)
         log.info("digest %s", path)
         return Outcome(items=len(data.outages), detail={"path": str(path)})
 

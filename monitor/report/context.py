@@ -15,6 +15,7 @@ from monitor.errors import InputError
 from monitor.frames import EVENT_COLUMNS, SIGNAL_COLUMNS, empty
 from monitor.plot import local_zone, outage_country
 from monitor.report.coverage import series_step
+from monitor.report.fmt import fmt_utc
 from monitor.report.methods import detection_params, flatten, methods_context
 from monitor.report.params import ReportParams
 from monitor.report.significance import significance_rows, stats_for
@@ -33,6 +34,11 @@ class IncidentData:
     window: tuple[pd.Timestamp, pd.Timestamp]
     tz: str | None
     detect_params: dict | None = None
+    calendar: pd.DataFrame | None = None   # events of the country over the run's span (single-case chance)
+
+
+# Events read around a correlation run's span for the single-case chance: wider than any window.
+CALENDAR_MARGIN = pd.Timedelta("7D")
 
 
 def find_outage(store, outage_id: str | None = None, entity: str | None = None,
@@ -106,7 +112,10 @@ def load_incident(store, outage: dict, params: ReportParams, detect=None) -> Inc
     tz = local_zone(f"country/{country}") if country else None
     described = detection_params(detect, set(signals["datasource"]) | set(outage["datasources"] or [])) \
         if detect is not None else None
-    return IncidentData(outage, signals, events, coincidences, run, window, tz, described)
+    span = ((run or {}).get("params") or {}).get("span")
+    calendar = store.read_events(countries=[country], start=pd.Timestamp(span[0]) - CALENDAR_MARGIN,
+                                 end=pd.Timestamp(span[1]) + CALENDAR_MARGIN) if span and country else None
+    return IncidentData(outage, signals, events, coincidences, run, window, tz, described, calendar)
 
 
 def _end(outage: dict, signals: pd.DataFrame) -> pd.Timestamp:
@@ -140,7 +149,7 @@ def incident_context(data: IncidentData, params: ReportParams) -> dict:
     summary = pd.DataFrame(data.run["summary"]) if data.run else pd.DataFrame()
     return {
         "kind": "incident",
-        "title": f"Outage in {_place(country, o['entity'])}, {o['start']:%Y-%m-%d %H:%M} UTC",
+        "title": f"Outage in {_place(country, o['entity'])}, {fmt_utc(o['start'])}",
         "outage": {**o, "ongoing": ongoing, "country": country, "country_name": country_name(country),
                    "duration": None if ongoing else o["end"] - o["start"], "reported": o.get("method") == "report",
                    "detail": _detail(o.get("detail")),

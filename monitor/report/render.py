@@ -1,5 +1,6 @@
 """Render reports: one self-contained HTML file (charts and CSS inline, no script, no external fetch)
-or Markdown with the chart and the raw numbers as files alongside.
+or Markdown with the chart and the raw numbers as files alongside; with either, the evidence file
+(monitor.report.evidence) from which the text is rendered.
 
 HTML templates are autoescaped; Markdown output escapes every value that is not explicitly markup,
 so a calendar entry cannot inject script or formatting. Links are written only for http(s) URLs.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
-import math
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -21,14 +22,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from monitor.errors import InputError
-from monitor.frames import SCORE_MEANING
 from monitor.plot import figure_bytes, plot_coincidence_summary, plot_overview, plot_timeline
 from monitor.report.attribution import credit_line
-from monitor.report.context import DigestData, IncidentData, digest_context, incident_context
+from monitor.report.context import DigestData, IncidentData
+from monitor.report.evidence import digest_evidence, dumps, incident_evidence
+from monitor.report.fmt import missing
 from monitor.report.params import ReportParams
 from monitor.report.significance import headline_rows, summary_csv
 from monitor.tidy import write_tidy
-from monitor.timeutil import iso
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md"}
 _MIME = {"png": "image/png", "svg": "image/svg+xml"}
@@ -57,79 +58,7 @@ class Rendered:
 
 
 # -- filters ------------------------------------------------------------------------------------
-def _missing(value) -> bool:
-    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
-
-
-def fmt_utc(ts) -> str:
-    """`2019-11-16 16:20 UTC` (seconds shown only when not zero)."""
-    if _missing(ts):
-        return "—"
-    ts = pd.Timestamp(ts).tz_convert("UTC")
-    return ts.strftime("%Y-%m-%d %H:%M:%S UTC" if ts.second else "%Y-%m-%d %H:%M UTC")
-
-
-def fmt_local(ts, tz: str | None) -> str:
-    """`2019-11-16 19:50 Asia/Tehran (UTC+03:30)`; empty when the zone is unknown."""
-    if _missing(ts) or not tz:
-        return ""
-    local = pd.Timestamp(ts).tz_convert(tz)
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M} {tz} (UTC{offset[:3]}:{offset[3:]})"
-
-
-def fmt_duration(td) -> str:
-    """`6 d 18 h 40 min`, `45 min`; `—` for none."""
-    if _missing(td):
-        return "—"
-    minutes = int(pd.Timedelta(td).total_seconds() // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{mins} min"] * bool(mins or not minutes)
-    return " ".join(parts)
-
-
-def fmt_num(value, digits: int = 0) -> str:
-    """Thousands separators; `—` for missing."""
-    if _missing(value):
-        return "—"
-    if isinstance(value, str):
-        return value
-    return f"{float(value):,.{digits}f}"
-
-
-def fmt_pct(value) -> str:
-    """A 0..1 share as `95%`."""
-    return "—" if _missing(value) else f"{float(value) * 100:.0f}%"
-
-
-def fmt_p(value) -> str:
-    """A p-value: `0.0004`, `< 0.0001`."""
-    if _missing(value):
-        return "—"
-    value = float(value)
-    return "< 0.0001" if value < 1e-4 else f"{value:.4f}" if value < 0.01 else f"{value:.3f}"
-
-
-def fmt_offset(minutes) -> str:
-    """Outage start minus event start: `+35 min`, `-1 d 2 h 5 min`."""
-    if _missing(minutes):
-        return "—"
-    sign = "-" if minutes < 0 else "+"
-    return sign + fmt_duration(pd.Timedelta(minutes=round(abs(float(minutes)))))
-
-
-def fmt_cell(value) -> str:
-    """Any table value: times in UTC, floats to 4 significant digits, missing as `—`."""
-    if isinstance(value, pd.Timestamp):
-        return fmt_utc(value)
-    if _missing(value):
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+_missing = missing
 
 
 def safe_url(url) -> str | None:
@@ -175,9 +104,8 @@ def _md_finalize(value):
     return md_escape("" if value is None else value)
 
 
-_FILTERS = {"utc": fmt_utc, "local": fmt_local, "duration": fmt_duration, "num": fmt_num, "pct": fmt_pct,
-            "pval": fmt_p, "offset": fmt_offset, "cell": fmt_cell, "safe_url": safe_url,
-            "md_link": md_link, "md_image": md_image}
+# -- reports ------------------------------------------------------------------------------------
+_FILTERS = {"safe_url": safe_url, "md_link": md_link, "md_image": md_image}
 
 
 @functools.cache
@@ -192,11 +120,9 @@ def environment(fmt: str) -> Environment:
                           finalize=_md_finalize)
     env.filters.update(_FILTERS)
     env.tests["missing"] = _missing
-    env.globals["score_meaning"] = SCORE_MEANING
     return env
 
 
-# -- reports ------------------------------------------------------------------------------------
 def report_format(path: str | os.PathLike) -> str:
     """`html` or `md` from a file name's extension."""
     suffix = Path(path).suffix.lower()
@@ -205,66 +131,98 @@ def report_format(path: str | os.PathLike) -> str:
     return FORMATS[suffix]
 
 
-def incident_chart(data: IncidentData, params: ReportParams, name: str) -> Chart:
-    """The incident's timeline chart, encoded for the report."""
+def file_names(name: str, fmt: str, chart_format: str, kind: str) -> dict:
+    """The files a report writes. Attachments carry the format in their names, so an HTML and a
+    Markdown report of one name (digest.html, digest.md) never write over each other's files."""
+    base = f"{name}-{fmt}"
+    files = {"report": f"{name}.{fmt}", "evidence": f"{base}.evidence.json", "csv": f"{base}.csv"}
+    if kind == "digest":
+        files["significance"] = f"{base}-significance.csv"
+    if fmt == "md":   # HTML carries its charts inline
+        files.update({"chart": f"{base}.{chart_format}"} if kind == "incident" else
+                     {"overview": f"{base}-overview.{chart_format}",
+                      "coincidences": f"{base}-coincidences.{chart_format}"})
+    return files
+
+
+def _render(kind: str, fmt: str, evidence: dict, **extra) -> str:
+    """The report's text from the evidence after a JSON round trip: nothing else reaches the template."""
+    loaded = json.loads(dumps(evidence))
+    return environment(fmt).get_template(f"{kind}.{fmt}.j2").render(e=loaded, **extra)
+
+
+def incident_chart(data: IncidentData, params: ReportParams, evidence: dict) -> Chart:
+    """The incident's timeline chart, encoded for the report; events numbered as in its table."""
     o = data.outage
-    outages = pd.DataFrame([o])
-    fig = plot_timeline(data.signals, outages, data.events, entity=o["entity"], start=data.window[0],
-                        end=data.window[1], tz=data.tz,
-                        credit=credit_line(set(data.signals["datasource"])))
-    alt = (f"Signals of {o['entity']} from {fmt_utc(data.window[0])} to {fmt_utc(data.window[1])} "
-           f"in percent of each signal's maximum; the outage from {fmt_utc(o['start'])} is shaded red.")
-    return Chart(f"{name}.{params.chart_format}", params.chart_format,
-                 figure_bytes(fig, params.chart_format, params.dpi), alt)
+    numbers = {tuple(key): ev["n"] for ev in evidence["events"] for key in ev["keys"]}
+    fig = plot_timeline(data.signals, pd.DataFrame([o]), data.events, entity=o["entity"], start=data.window[0],
+                        end=data.window[1], tz=data.tz, credit=credit_line(set(data.signals["datasource"])),
+                        event_numbers=numbers)
+    file = evidence["chart"]["file"] or f"{evidence['files']['report']}.{params.chart_format}"   # inline in HTML
+    data_bytes = figure_bytes(fig, params.chart_format, params.dpi)
+    return Chart(file, params.chart_format, data_bytes, evidence["chart"]["alt"])
 
 
 def render_incident(data: IncidentData, params: ReportParams = ReportParams(), fmt: str = "html",
                     name: str = "incident") -> Rendered:
-    """An incident report as HTML or Markdown; the CSV of the raw numbers goes alongside as `name.csv`."""
-    context = incident_context(data, params)
-    chart = incident_chart(data, params, name)
-    csv_text = write_tidy(data.signals)
-    csv = {**_data_link(f"{name}.csv", csv_text.encode()), "rows": len(data.signals)}
-    text = environment(fmt).get_template(f"incident.{fmt}.j2").render(**context, chart=chart, csv=csv)
-    files = {csv["file"]: csv_text.encode()}
-    if fmt == "md":
-        files[chart.file] = chart.data
-    return Rendered(text, files)
+    """An incident report as HTML or Markdown, with its evidence file and the CSV of the raw numbers
+    (and, for Markdown, the chart) alongside. A report without measurements has no chart and no CSV."""
+    files = file_names(name, fmt, params.chart_format, "incident")
+    measured = not data.signals.empty
+    if not measured:
+        files = {k: v for k, v in files.items() if k not in ("chart", "csv")}
+    evidence = incident_evidence(data, params, files)
+    attachments = {}
+    chart = csv = None
+    if measured:
+        chart = incident_chart(data, params, evidence)
+        csv_text = write_tidy(data.signals).encode()
+        csv = _data_link(files["csv"], csv_text)
+        attachments[files["csv"]] = csv_text
+        if fmt == "md":
+            attachments[chart.file] = chart.data
+    text = _render("incident", fmt, evidence, chart=chart, csv=csv)
+    attachments[files["evidence"]] = dumps(evidence).encode()
+    return Rendered(text, attachments)
 
 
-def digest_charts(data: DigestData, params: ReportParams, name: str) -> list[Chart]:
+def digest_charts(data: DigestData, params: ReportParams, evidence: dict) -> list[Chart]:
     """The overview chart, and the coincidence summary when a correlation run exists."""
+    specs = evidence["charts"]
     fig = plot_overview(data.outages, data.events, data.countries, data.start, data.end)
-    charts = [Chart(f"{name}-overview.{params.chart_format}", params.chart_format,
-                    figure_bytes(fig, params.chart_format, params.dpi),
-                    f"Outages per country from {fmt_utc(data.start)} to {fmt_utc(data.end)}, coloured by "
-                    "depth, with events marked above each row.")]
-    summary = headline_rows(pd.DataFrame(data.run["summary"]) if data.run else pd.DataFrame(), data.countries)
-    if not summary.empty and {"observed", "expected"} <= set(summary.columns):
+    charts = [Chart(specs[0]["file"] or "overview", params.chart_format,
+                    figure_bytes(fig, params.chart_format, params.dpi), specs[0]["alt"])]
+    if len(specs) > 1:
+        summary = headline_rows(pd.DataFrame(data.run["summary"]), data.countries)
         fig = plot_coincidence_summary(summary, params.alpha)
-        charts.append(Chart(f"{name}-coincidences.{params.chart_format}", params.chart_format,
-                            figure_bytes(fig, params.chart_format, params.dpi),
-                            "Observed and expected coincidences per country and event kind (the permutation "
-                            "test where the run has it), with the 95% range expected by chance."))
+        charts.append(Chart(specs[1]["file"] or "coincidences", params.chart_format,
+                            figure_bytes(fig, params.chart_format, params.dpi), specs[1]["alt"]))
     return charts
 
 
 def render_digest(data: DigestData, params: ReportParams = ReportParams(), fmt: str = "html",
                   name: str = "digest") -> Rendered:
-    """A digest as HTML or Markdown; the outage list and the full significance table go alongside
-    as `name.csv` and `name-significance.csv`."""
-    context = digest_context(data, params)
-    charts = digest_charts(data, params, name)
+    """A digest as HTML or Markdown, with its evidence file, the outage list and the full significance
+    table alongside (and, for Markdown, the charts)."""
+    files = file_names(name, fmt, params.chart_format, "digest")
     summary = pd.DataFrame(data.run["summary"]) if data.run else pd.DataFrame()
-    files = {f"{name}.csv": _outage_csv(context["outages"]).encode()}
-    if context["significance"]["rows"]:
-        files[f"{name}-significance.csv"] = summary_csv(summary, data.countries).encode()
-    links = {file: _data_link(file, content) for file, content in files.items()}
-    text = environment(fmt).get_template(f"digest.{fmt}.j2").render(
-        **context, charts=charts, csv=links[f"{name}.csv"], sig_csv=links.get(f"{name}-significance.csv"))
+    sig_rows = summary_csv(summary, data.countries) if not summary.empty else None
+    if sig_rows is None:
+        files.pop("significance")
+    evidence = digest_evidence(data, params, files)
+    if len(evidence["charts"]) < 2:
+        files.pop("coincidences", None)
+    charts = digest_charts(data, params, evidence)
+    attachments = {files["csv"]: _outage_csv(evidence["outages"]).encode()}
+    if sig_rows is not None:
+        attachments[files["significance"]] = sig_rows.encode()
+    links = {file: _data_link(file, content) for file, content in attachments.items()}
+    text = _render("digest", fmt, evidence, charts=charts, csv=links[files["csv"]],
+                   sig_csv=links.get(files.get("significance")))
     if fmt == "md":
-        files.update({c.file: c.data for c in charts})
-    return Rendered(text, files)
+        attachments.update({c.file: c.data for c in charts})
+    attachments[files["evidence"]] = dumps(evidence).encode()
+    return Rendered(text, attachments)
 
 
 def _data_link(file: str, content: bytes) -> dict:
@@ -273,20 +231,31 @@ def _data_link(file: str, content: bytes) -> dict:
 
 
 def _outage_csv(outages: list[dict]) -> str:
-    columns = ["outage_id", "source", "entity", "country", "start", "end", "datasources", "depth", "score",
-               "method"]
-    df = pd.DataFrame([{c: o.get(c) for c in columns} for o in outages], columns=columns)
-    df["start"], df["end"] = df["start"].map(iso), df["end"].map(lambda t: None if _missing(t) else iso(t))
-    df["datasources"] = df["datasources"].map(lambda ds: " ".join(ds or []))
-    return df.to_csv(index=False, lineterminator="\n")
+    """The digest's outages as CSV: exact values, whole titles."""
+    rows = [{"outage_id": o["id"], "country": o["country"], "entity": o["entity"], "start": o["start"]["time"],
+             "duration": o["duration_text"], "depth": o["depth"], "datasources": " ".join(o["datasources"]),
+             "events": "; ".join(o["events_full"])} for o in outages]
+    columns = ["outage_id", "country", "entity", "start", "duration", "depth", "datasources", "events"]
+    return pd.DataFrame(rows, columns=columns).to_csv(index=False, lineterminator="\n")
 
 
-def write_report(path: str | os.PathLike, rendered: Rendered) -> list[Path]:
-    """Write the report and its attachments next to it, each atomically; returns the paths written."""
+def write_report(path: str | os.PathLike, rendered: Rendered, force: bool = False) -> list[Path]:
+    """Write the report and its attachments next to it, each atomically; returns the paths written.
+
+    A file already there is replaced only when an earlier run of this report wrote it (its evidence
+    file lists it) or `force` is set; otherwise nothing is written and the error names the file.
+    """
     path = Path(path)
+    targets = [(path, rendered.text.encode("utf-8"))] + [(path.with_name(n), b)
+                                                         for n, b in rendered.attachments.items()]
+    if not force:
+        ours = _written_before(path, rendered)
+        for target, _ in targets:
+            if target.exists() and target.name not in ours:
+                raise InputError(f"{target} exists and was not written by this report; move it, choose another "
+                                 "--out, or use --force to overwrite it")
     written = []
-    for target, content in [(path, rendered.text.encode("utf-8"))] + [
-            (path.with_name(n), b) for n, b in rendered.attachments.items()]:
+    for target, content in targets:
         tmp = target.with_name(f".{target.name}.tmp")
         try:
             tmp.write_bytes(content)
@@ -295,3 +264,16 @@ def write_report(path: str | os.PathLike, rendered: Rendered) -> list[Path]:
             raise InputError(f"cannot write report file {target}: {exc.strerror or exc}") from exc
         written.append(target)
     return written
+
+
+def _written_before(path: Path, rendered: Rendered) -> set[str]:
+    """Names of the files the previous run of this report wrote, from its evidence file."""
+    evidence = next((n for n in rendered.attachments if n.endswith(".evidence.json")), None)
+    if evidence is None or not path.with_name(evidence).exists():
+        return set()
+    try:
+        files = json.loads(path.with_name(evidence).read_text(encoding="utf-8")).get("files") or {}
+    except (OSError, ValueError, AttributeError):
+        return set()
+    # the evidence file's name is derived from the report's, so the report beside it is that run's too
+    return {f for f in files.values() if isinstance(f, str)} | {evidence, path.name}

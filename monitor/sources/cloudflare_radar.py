@@ -1,7 +1,7 @@
 """Cloudflare Radar outage annotations, stored as reference outages with their cause and scope.
 
 `/annotations/outages?location=CC` (or `asn=N`), paged by `offset`. Needs an API token with Radar
-read permission in CLOUDFLARE_API_TOKEN; without it the source is skipped. Radar data is
+read permission in CLOUDFLARE_API_TOKEN; without it `collect` refuses (exit 2) and the daemon skips it. Radar data is
 CC BY-NC 4.0. Enum values beyond those in docs/sources.md (e.g. the cause string for government
 shutdowns) are kept verbatim, not interpreted.
 """

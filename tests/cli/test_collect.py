@@ -81,12 +81,13 @@ def test_config_gives_entities_and_base_url(tmp_path, db, replay, capsys, caplog
     assert "FAILED: ripestat:" in capsys.readouterr().out
 
 
-def test_cloudflare_radar_is_skipped_without_a_token(db, monkeypatch, capsys, caplog):
+def test_cloudflare_radar_without_a_token_exits_non_zero_with_one_line(db, monkeypatch, capsys):
+    """A skipped collection collected nothing: a cron job or script must see a failure, not exit 0."""
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
-    caplog.set_level(logging.INFO)
-    assert main(["--db", db, "collect", "cloudflare-radar", "--entity", "country/IR"]) == 0
-    assert "cloudflare-radar: skipped (CLOUDFLARE_API_TOKEN is not set)" in caplog.text
-    assert capsys.readouterr().out == ""
+    assert main(["--db", db, "collect", "cloudflare-radar", "--entity", "country/IR"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.strip().count("\n") == 0 and "CLOUDFLARE_API_TOKEN is not set" in err
 
 
 def test_a_failed_window_exits_1_and_says_where_the_cursor_is(db, capsys):

@@ -1,6 +1,8 @@
 """`outage-monitor report incident|digest`, end to end on real data: IODA's Iran 2019 series and the
 starter calendar, through the detector and the correlator, into HTML and Markdown."""
 
+import json
+import pathlib
 import re
 import subprocess
 import sys
@@ -47,11 +49,12 @@ def test_incident_html_end_to_end(pipeline, tmp_path, capsys):
     out = tmp_path / "iran.html"
     assert main(["--db", url, "report", "incident", "--entity", "country/IR", "--at", "2019-11-18T00:00Z",
                  "--out", str(out)]) == 0
-    assert capsys.readouterr().out.split() == [str(out), str(tmp_path / "iran.csv")]
+    assert capsys.readouterr().out.split() == [str(out), str(tmp_path / "iran-html.csv"),
+                                               str(tmp_path / "iran-html.evidence.json")]
     text = _visible(out.read_text())
     local = outage["start"].tz_convert("Asia/Tehran")
-    assert f"Start {outage['start']:%Y-%m-%d %H:%M} UTC = {local:%Y-%m-%d %H:%M} Asia/Tehran (UTC+03:30)" in text
-    coinciding = text[text.index("Coinciding events"):text.index("The numbers behind")]
+    assert f"Start {outage['start']:%Y-%m-%dT%H:%M}Z = {local:%Y-%m-%d %H:%M} Asia/Tehran (UTC+03:30)" in text
+    coinciding = text[text.index("Events"):text.index("The numbers behind")]
     assert PROTEST in coinciding and " during " in coinciding
     assert "too few to conclude anything" in coinciding      # one outage: the correlator says so
 
@@ -60,9 +63,10 @@ def test_incident_markdown_by_id_writes_chart_and_csv_alongside(pipeline, tmp_pa
     url, outage = pipeline
     out = tmp_path / "iran.md"
     assert main(["--db", url, "report", "incident", "--outage-id", outage["outage_id"], "--out", str(out)]) == 0
-    assert sorted(p.name for p in tmp_path.glob("iran.*")) == ["iran.csv", "iran.md", "iran.png"]
+    assert sorted(p.name for p in tmp_path.glob("iran*")) == ["iran-md.csv", "iran-md.evidence.json",
+                                                              "iran-md.png", "iran.md"]
     md = out.read_text()
-    assert f"**Start:** {outage['start']:%Y-%m-%d %H:%M} UTC" in md and "![" in md and "(<iran.png>)" in md
+    assert f"**Start:** {outage['start']:%Y-%m-%dT%H:%M}Z" in md and "![" in md and "(<iran-md.png>)" in md
     assert PROTEST in md
 
 
@@ -81,7 +85,34 @@ def test_digest_with_country_names(pipeline, tmp_path, capsys):
                  "--country", "Iran", "--country", "TJ", "--out", str(out)]) == 0
     text = _visible(out.read_text())
     assert "1 outage in 1 of 2 countries" in text and "Tajikistan (TJ) 0" in text
-    assert pd.read_csv(tmp_path / "d.csv")["entity"].tolist() == ["country/IR"]
+    assert pd.read_csv(tmp_path / "d-html.csv")["entity"].tolist() == ["country/IR"]
+
+
+def test_html_and_markdown_of_one_name_write_distinct_files(pipeline, tmp_path, capsys):
+    """digest.html and digest.md side by side: neither overwrites the other's CSVs or evidence."""
+    url, _ = pipeline
+    for out in ("digest.html", "digest.md"):
+        assert main(["--db", url, "report", "digest", "--from", "2019-11-01", "--until", "2019-12-01",
+                     "--out", str(tmp_path / out)]) == 0
+    printed = capsys.readouterr().out.split()
+    assert len(printed) == len(set(printed)) and all(pathlib.Path(p).exists() for p in printed)
+    html_files = json.loads((tmp_path / "digest-html.evidence.json").read_text())["files"].values()
+    md_files = json.loads((tmp_path / "digest-md.evidence.json").read_text())["files"].values()
+    assert not set(html_files) & set(md_files)
+
+
+def test_a_file_the_report_did_not_write_is_not_overwritten_unless_forced(pipeline, tmp_path, capsys):
+    url, outage = pipeline
+    mine = tmp_path / "iran-html.csv"
+    mine.write_text("my own notes\n")
+    args = ["--db", url, "report", "incident", "--outage-id", outage["outage_id"], "--out", str(tmp_path / "iran.html")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "iran-html.csv exists and was not written by this report" in err and "--force" in err
+    assert mine.read_text() == "my own notes\n" and not (tmp_path / "iran.html").exists()   # nothing written
+    assert main(args + ["--force"]) == 0
+    assert main(args) == 0          # its own files, from the run before, are replaced without asking
+    assert mine.read_text().startswith("time,entity,datasource,value")
 
 
 @pytest.mark.parametrize("args,message", [

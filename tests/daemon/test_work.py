@@ -27,7 +27,8 @@ def test_collect_analyse_report_once(sqlite_store, make_config, tmp_path):
     outage = sqlite_store.read_outages(sources=["detected"]).iloc[0]
     assert outage["start"] == pd.Timestamp("2019-11-16T14:05:00Z")
     reports = sorted((tmp_path / "reports").iterdir())
-    assert [p.name for p in reports] == ["incident-country-IR-20191116T140500Z.csv",
+    assert [p.name for p in reports] == ["incident-country-IR-20191116T140500Z-html.csv",
+                                         "incident-country-IR-20191116T140500Z-html.evidence.json",
                                          "incident-country-IR-20191116T140500Z.html"]
     assert sqlite_store.get_cursor(ANALYSED, "country/IR") == pd.Timestamp("2019-11-24", tz="UTC")
     # Nothing new: no detection, no second report.

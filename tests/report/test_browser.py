@@ -7,6 +7,7 @@ time and lists the coinciding protest. Chromium comes from `apt-get install chro
 these tests are skipped, except in CI, where they fail.
 """
 
+import json
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import uuid
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.image import imread
 
@@ -71,10 +73,9 @@ def test_incident_report_opens_offline_without_console_messages_and_states_the_f
     assert console == []
     start = outage["start"]
     text = " ".join(re.sub(r"<[^>]+>", " ", dom).split())   # the visible text
-    assert f"{start:%Y-%m-%d %H:%M} UTC" in text
+    assert f"{start:%Y-%m-%dT%H:%M}Z" in text
     assert f"{start.tz_convert('Asia/Tehran'):%Y-%m-%d %H:%M} Asia/Tehran (UTC+03:30)" in text
-    events = text[text.index("Coinciding events"):text.index("Other events nearby")
-                  if "Other events nearby" in text else text.index("The numbers behind")]
+    events = text[text.index("Events"):text.index("The numbers behind")]
     assert "Nationwide protests against the petrol price rise" in events and " during " in events
     assert "windows.protest.after 1D" in text
 
@@ -108,3 +109,47 @@ def test_the_console_check_can_fail(tmp_path):
     page.write_text("<!DOCTYPE html><p>x</p><script>console.error('boom')</script>")
     _, console = chromium(tmp_path, page, "--dump-dom")
     assert any("boom" in line for line in console)
+
+
+def _measure(tmp_path, page) -> dict:
+    """Layout figures of `page` as the browser lays it out: a copy without the report's script ban
+    gets one line of script that writes them into the DOM."""
+    probe = tmp_path / f"probe-{page.name}"
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
+    script = ("<script>const r = document.documentElement; document.body.setAttribute('data-layout', "
+              "JSON.stringify({width: r.scrollWidth, view: window.innerWidth, "
+              "imgs: document.images.length, boxes: document.querySelectorAll('.nodata').length}));</script>")
+    probe.write_text(html.replace("</body>", script + "</body>"), encoding="utf-8")
+    dom, console = chromium(tmp_path, probe, "--dump-dom", "--window-size=1280,900")
+    assert console == []
+    found = re.search(r"data-layout=\"([^\"]+)\"", dom)
+    return json.loads(found.group(1).replace("&quot;", '"'))
+
+
+def test_a_report_without_measurement_shows_one_box_no_chart_and_fits_the_page(sqlite_store, iran, tmp_path):
+    """The Tajikistan screenshot: an empty 0-100 % chart and nothing saying how to get the data."""
+    speech = iran.event_row("tj-kabiri", "Kabiri speaks online " + "W" * 120_000, "2020-09-15T19:00Z",
+                            "2020-09-16T19:00Z", kind="opposition_event", country="TJ")
+    cut = iran.event_row("tj-outage", "Internet outage in Tajikistan (reported)", "2020-09-16T14:40Z",
+                         "2020-09-16T15:40Z", kind="shutdown_report", country="TJ")
+    sqlite_store.write_events(pd.DataFrame([speech, cut]))
+    run_correlation(sqlite_store, "starter", countries=["TJ"])
+    out = tmp_path / "tj.html"
+    assert main(["--db", f"sqlite:///{tmp_path}/monitor.db", "report", "incident", "--entity", "country/TJ",
+                 "--at", "2020-09-16T15:00Z", "--out", str(out)]) == 0
+    layout = _measure(tmp_path, out)
+    assert layout["imgs"] == 0 and layout["boxes"] == 1
+    assert layout["width"] <= layout["view"]       # a 120,000-character word does not widen the page
+    dom, _ = chromium(tmp_path, out, "--dump-dom")
+    text = " ".join(re.sub(r"<[^>]+>", " ", dom).split())
+    assert "outage-monitor collect ioda --entity country/TJ --from 2020-09-15T14:40Z --until 2020-09-17T15:40Z" in text
+
+
+def test_the_incident_report_fits_the_page_and_names_every_event_in_a_table(iran_report, tmp_path):
+    path, _ = iran_report
+    layout = _measure(tmp_path, path)
+    assert layout["imgs"] == 1 and layout["boxes"] == 0 and layout["width"] <= layout["view"]
+    evidence = json.loads(path.with_name("iran-html.evidence.json").read_text())
+    dom, _ = chromium(tmp_path, path, "--dump-dom")
+    for event in evidence["events"]:   # the chart shows numbers and shortened titles; the table the titles
+        assert event["title_text"] in " ".join(dom.split())

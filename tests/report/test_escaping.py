@@ -1,6 +1,7 @@
 """Feed text is data, never markup: a hostile calendar entry cannot inject script, a link or
 formatting into a report, in HTML or in Markdown."""
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -68,7 +69,7 @@ def test_html_has_no_active_content_from_the_feed(hostile_store, render):
 
 def test_hostile_url_is_shown_as_plain_text_not_a_link(hostile_store):
     html = _incident(hostile_store, "html")
-    row = re.search(r"<tr><td>(&lt;script.*?)</td>", html).group(1)
+    row = re.search(r"<td class=\"t\">(&lt;script.*?)</td>", html).group(1)
     assert "<a " not in row and "(link not shown: javascript:alert(1))" in row
 
 
@@ -91,3 +92,31 @@ def test_safe_url_and_markdown_helpers_keep_good_links():
     assert md_link("a [b]", "https://ok.example/(x)") == "[a \\[b\\]](<https://ok.example/%28x%29>)"
     assert md_link("t", "javascript:alert(1)") == "t (javascript:alert(1))"
     assert md_escape("a\n# b | *c* & <d>") == "a \\# b \\| \\*c\\* &amp; \\<d\\>"
+
+
+CONTROL = "Rally\x00 at\x1b]0;pwned\x07 the \u202etxt.exe\u202c square\x9b"
+LONG = "A very long title " + "word " * 30_000
+
+
+@pytest.fixture
+def noisy_store(sqlite_store, iran, data_dir):
+    """A flagged event whose title carries NUL, an escape sequence, bidi overrides and 150,000 characters."""
+    noisy = iran.event_row("noisy", CONTROL + " " + LONG, "2019-11-15T00:00Z", "2019-11-16T00:00Z")
+    iran.fill(sqlite_store, data_dir, events=[noisy])
+    return sqlite_store
+
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_control_characters_never_reach_a_report_raw_and_long_titles_are_shortened(noisy_store, fmt):
+    outage = find_outage(noisy_store, outage_id="detected:country/IR:1573921200")
+    rendered = render_incident(load_incident(noisy_store, outage, ReportParams()), ReportParams(), fmt, "x")
+    digest = render_digest(load_digest(noisy_store, pd.Timestamp("2019-11-01T00:00Z"),
+                                       pd.Timestamp("2019-12-01T00:00Z"), ["IR"]), ReportParams(), fmt, "d")
+    for text in (rendered.text, digest.text):
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
+        assert "Rally\ufffd at\ufffd" in text and "the \ufffdtxt.exe" in text   # shown, as a visible mark
+        assert "word " * 40 not in text                  # shortened in the report...
+    evidence = json.loads(rendered.attachments[f"x-{fmt}.evidence.json"])
+    event = next(e for e in evidence["events"] if e["coinciding"])
+    assert event["title"].endswith("word") and len(event["title"]) > 150_000   # ...whole in the evidence
+    assert event["title_text"].endswith("…") and len(event["title_text"]) <= 160

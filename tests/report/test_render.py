@@ -2,6 +2,7 @@
 and what they admit is missing."""
 
 import base64
+import json
 import re
 
 import numpy as np
@@ -16,7 +17,7 @@ from monitor.report import (ReportParams, find_outage, load_digest, load_inciden
                             render_incident, report_format, write_report)
 from monitor.report.attribution import IODA_COPYRIGHT, attribution, credit_line
 from monitor.report.coverage import scan
-from monitor.report.render import fmt_duration, fmt_local, fmt_offset, fmt_p
+from monitor.report.fmt import fmt_duration, fmt_figure, fmt_local, fmt_offset, fmt_p
 
 PARAMS = ReportParams()
 T = pd.Timestamp
@@ -36,17 +37,24 @@ def _text(html: str) -> str:
 def test_incident_states_when_in_utc_and_local_and_the_coinciding_protest(iran_store):
     html = _incident(iran_store).text
     text = _text(html)
-    assert "Start 2019-11-16 16:20 UTC = 2019-11-16 19:50 Asia/Tehran (UTC+03:30)" in text
-    assert "End 2019-11-23 11:00 UTC = 2019-11-23 14:30 Asia/Tehran (UTC+03:30)" in text
+    assert "Start 2019-11-16T16:20Z = 2019-11-16 19:50 Asia/Tehran (UTC+03:30)" in text
+    assert "End 2019-11-23T11:00Z = 2019-11-23 14:30 Asia/Tehran (UTC+03:30)" in text
     assert "Duration 6 d 18 h 40 min" in text
     events = html[html.index('id="events"'):html.index('id="numbers"')]
-    coinciding = events[:events.index("Other events nearby")]
-    assert "Fuel price protests begin across Iran" in coinciding
-    assert '<a href="https://example.org/protests"' in coinciding
+    rows = re.findall(r"<tr><td class=\"n\">(\d+)</td>(.*?)</tr>", events, flags=re.S)
+    coinciding = [row for n, row in rows if "outage start − event start" in row]
+    assert len(coinciding) == 1 and "Fuel price protests begin across Iran" in coinciding[0]
+    assert '<a href="https://example.org/protests"' in coinciding[0]
     assert ("<b>eca-precursor</b>: 1 of 1 outages began in the window of an event; 0.04 expected by chance "
-            '(p = 0.039, adjusted 0.039) <span class="note">[significant]</span>') in coinciding
-    assert "<b>permutation</b>: 1 of 1 outages began" in coinciding
-    assert "Unrelated later event" not in coinciding and "Unrelated later event" in events
+            '(p = 0.039, adjusted 0.039) <span class="note">[significant]</span>') in coinciding[0]
+    assert "<b>permutation</b>: 1 of 1 outages began" in coinciding[0]
+    later = [row for n, row in rows if "Unrelated later event" in row]
+    assert len(later) == 1 and "not flagged" in later[0]
+    summary = text[text.index("In short"):text.index("What, where, when")]
+    assert ("detected a connectivity outage in Iran (country/IR) from 2019-11-16T16:20Z "
+            "(2019-11-16 19:50 Asia/Tehran (UTC+03:30)) until 2019-11-23T11:00Z, lasting 6 d 18 h 40 min") in summary
+    assert "It coincided with: Fuel price protests begin across Iran (protest, from 2019-11-14T20:30Z)" in summary
+    assert "not a p-value" in summary
 
 
 def test_incident_depth_per_signal_matches_the_raw_series(iran_store, iran, data_dir):
@@ -59,26 +67,28 @@ def test_incident_depth_per_signal_matches_the_raw_series(iran_store, iran, data
     depth = round((1 - during / base) * 100)
     row = re.search(r"<tr><td>ping-slash24</td>(.*?)</tr>", html).group(1)
     cells = re.findall(r">([^<]*)</td>", row)
-    assert cells[:5] == [f"{base:,.0f}", f"{during:,.0f}", f"{ap[START:END - pd.Timedelta('1s')].min():,.0f}",
-                         f"{depth}%", "95%"]                    # the last: the detector's own figure
+    assert cells[:5] == ["as stored", f"{base:,.0f}", f"{during:,.0f}",
+                         f"{ap[START:END - pd.Timedelta('1s')].min():,.0f}", f"{depth}%"]
     assert depth > 90
+    # the detector's own figure per datasource, named as its own
+    assert "as recorded by the detector (per source: bgp 44%; ping-slash24 95%)" in _text(html)
 
 
 def test_incident_carries_chart_and_raw_numbers_inline_and_as_csv(iran_store, tmp_path):
     rendered = _incident(iran_store)
     png = re.search(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', rendered.text).group(1)
     assert base64.b64decode(png).startswith(b"\x89PNG")
-    csv_inline = re.search(r'href="data:text/csv;base64,([A-Za-z0-9+/=]+)" download="iran.csv"', rendered.text)
+    csv_inline = re.search(r'href="data:text/csv;base64,([A-Za-z0-9+/=]+)" download="iran-html.csv"', rendered.text)
     csv = base64.b64decode(csv_inline.group(1)).decode()
-    assert rendered.attachments["iran.csv"].decode() == csv
+    assert rendered.attachments["iran-html.csv"].decode() == csv
     rows = pd.read_csv(pd.io.common.StringIO(csv))
     assert set(rows["datasource"]) == {"ping-slash24", "bgp"}
     assert rows["time"].min() <= "2019-11-15T16:20:00Z" and rows["value"].isna().sum() == 2   # bgp's stored gaps
     # the raw-number table marks the first bin of the outage with its stored values
-    assert re.search(r'<tr class="at"><td>2019-11-16 16:20 UTC</td><td class="n">30,399</td>'
+    assert re.search(r'<tr class="at"><td>2019-11-16T16:20Z</td><td class="n">30,399</td>'
                      r'<td class="n">13,538</td></tr>', rendered.text)
     written = write_report(tmp_path / "iran.html", rendered)
-    assert [p.name for p in written] == ["iran.html", "iran.csv"]
+    assert [p.name for p in written] == ["iran.html", "iran-html.csv", "iran-html.evidence.json"]
     assert not list(tmp_path.glob(".*.tmp"))
 
 
@@ -91,8 +101,8 @@ def test_methods_section_names_parameters_sources_and_missing_data(iran_store):
     assert "Correlation run #1" in methods and "permutations 1000" in methods and "seed 20200916" in methods
     assert "outage-monitor starter calendar" in methods
     # bgp's two stored NaN bins and the end of the bgp copy are admitted as gaps
-    assert "country/IR bgp: 2019-11-16 07:55 UTC to 2019-11-16 08:00 UTC (1 bin)" in methods
-    assert "country/IR bgp: 2019-11-17 20:15 UTC to" in methods
+    assert "country/IR bgp: 2019-11-16T07:55Z to 2019-11-16T08:00Z (1 bin)" in methods
+    assert "country/IR bgp: 2019-11-17T20:15Z to" in methods
 
 
 def test_incident_without_correlation_and_with_an_ongoing_outage(sqlite_store, iran, data_dir):
@@ -117,15 +127,15 @@ def test_find_outage_by_time_prefers_the_detectors_and_explains_misses(sqlite_st
 def test_markdown_incident_references_files_alongside(iran_store, tmp_path):
     rendered = _incident(iran_store, fmt="md")
     md = rendered.text
-    assert "- **Start:** 2019-11-16 16:20 UTC = 2019-11-16 19:50 Asia/Tehran (UTC+03:30)" in md
+    assert "- **Start:** 2019-11-16T16:20Z = 2019-11-16 19:50 Asia/Tehran (UTC+03:30)" in md
     assert "[Fuel price protests begin across Iran](<https://example.org/protests>)" in md
-    assert re.search(r"!\[[^\]]*\]\(<iran\.png>\)", md)
-    assert rendered.attachments["iran.png"].startswith(b"\x89PNG")
+    assert re.search(r"!\[[^\]]*\]\(<iran-md\.png>\)", md)
+    assert rendered.attachments["iran-md.png"].startswith(b"\x89PNG")
     for table in re.findall(r"(?:^\|.*\|\n)+", md, flags=re.M):        # every table row as wide as its header
         widths = {len(re.findall(r"(?<!\\)\|", line)) for line in table.strip().splitlines()}
         assert len(widths) == 1, table
     paths = write_report(tmp_path / "iran.md", rendered)
-    assert sorted(p.name for p in paths) == ["iran.csv", "iran.md", "iran.png"]
+    assert sorted(p.name for p in paths) == ["iran-md.csv", "iran-md.evidence.json", "iran-md.png", "iran.md"]
 
 
 def test_digest_outages_coincidences_significance_and_countries_without_data(sqlite_store, iran, data_dir):
@@ -139,14 +149,14 @@ def test_digest_outages_coincidences_significance_and_countries_without_data(sql
     assert "2 outages in 2 of 3 countries" in text and "1 coincidence with events" in text
     assert "Iran (IR) 1 162.7 93% 1 bgp, ping-slash24" in text
     assert "Iraq (IQ) 1 2.0 — 0 none" in text and "Tajikistan (TJ) 0 0.0 — 0 none" in text
-    assert "2019-11-02 03:00 UTC 2019-11-02 06:00 Asia/Baghdad (UTC+03:00) 2 h" in text
+    assert "2019-11-02T03:00Z 2019-11-02 06:00 Asia/Baghdad (UTC+03:00) 2 h" in text
     sig = [r for r in re.findall(r'<tr class="sig">(.*?)</tr>', rendered.text) if 'class="note"' not in r]
     assert len(sig) == 2 and all(">IR<" in r and ">protest<" in r for r in sig)
-    full = pd.read_csv(pd.io.common.StringIO(rendered.attachments["digest-significance.csv"].decode()))
+    full = pd.read_csv(pd.io.common.StringIO(rendered.attachments["digest-html-significance.csv"].decode()))
     assert len(full) == 3 and "coincidence_rate" in full and "coincidence_rate" not in text   # CSV only
     assert "too few to conclude anything" in text
     assert len(re.findall(r'<img src="data:image/png;base64,', rendered.text)) == 2
-    csv = pd.read_csv(pd.io.common.StringIO(rendered.attachments["digest.csv"].decode()))
+    csv = pd.read_csv(pd.io.common.StringIO(rendered.attachments["digest-html.csv"].decode()))
     assert list(csv["outage_id"]) == ["detected:country/IQ:1", OUTAGE_ID]
 
 
@@ -155,7 +165,8 @@ def test_markdown_digest(iran_store):
     rendered = render_digest(data, PARAMS, "md", "d")
     assert "| ★ | IR | protest | permutation |" in rendered.text
     assert "|  | all | all | permutation |" in rendered.text
-    assert set(rendered.attachments) == {"d.csv", "d-significance.csv", "d-overview.png", "d-coincidences.png"}
+    assert set(rendered.attachments) == {"d-md.csv", "d-md-significance.csv", "d-md-overview.png",
+                                         "d-md-coincidences.png", "d-md.evidence.json"}
 
 
 def test_reports_use_the_latest_correlation_run_whose_scope_holds_them(iran_store, iran):
@@ -193,11 +204,18 @@ def test_a_documented_shutdown_gets_an_incident_report_and_a_digest(sqlite_store
     text = render_incident(load_incident(sqlite_store, outage, PARAMS), PARAMS, "md", "tj").text
     assert "**Reported as:** [Internet outage in Tajikistan (reported)](<https://example.org/tj>)" in text
     assert "Depth:" not in text and "| [Kabiri speaks online](<https://example.org/protests>) (starter) |" in text
-    assert "Other events nearby" not in text  # the report itself is not an event near itself
+    assert "Internet outage in Tajikistan (reported)](<https://example.org/tj>) (starter) |" not in text  # not near itself
+    # no measurement: one box with the command that would fetch it, and no chart, table or CSV
+    assert "**No measurement.** No measurement of country/TJ is stored" in text
+    assert "`outage-monitor collect ioda --entity country/TJ --from 2020-09-15T14:40Z --until 2020-09-17T15:40Z`" in text
+    assert "![" not in text and "The numbers behind the chart" not in text
+    # the single-case chance: 1 h outage vs the speech's window [19:00 - 2 h, next day 19:00 + 3 h) over the run's
+    # 4-day span: (29 h + 1 h) / (96 h - 1 h)
+    assert f"{30 / 95:.0%} of the time" in text and "not a p-value" in text
     digest = load_digest(sqlite_store, T("2020-09-01T00:00Z"), T("2020-10-01T00:00Z"), ["TJ"], ["starter"])
     assert list(digest.outages["outage_id"]) == ["starter:tj-outage"] and len(digest.coincidences) == 1
     text = render_digest(digest, PARAMS, "md", "tj").text
-    assert "which tested 2020-09-14 00:00 UTC to 2020-09-18 00:00 UTC, not the whole period of this digest" in text
+    assert "which tested 2020-09-14T00:00Z to 2020-09-18T00:00Z, not the whole period of this digest" in text
     with pytest.raises(InputError, match="no outages from 'stop'"):
         load_digest(sqlite_store, T("2020-09-01T00:00Z"), T("2020-10-01T00:00Z"), ["TJ"], ["stop"])
 
@@ -223,7 +241,10 @@ def test_attribution_and_formatting():
     assert fmt_duration(pd.Timedelta("26h5min")) == "1 d 2 h 5 min" and fmt_duration(pd.Timedelta(0)) == "0 min"
     assert fmt_offset(-125) == "-2 h 5 min" and fmt_offset(2420) == "+1 d 16 h 20 min"
     assert fmt_local(T("2021-03-28T01:30Z"), "Europe/Berlin") == "2021-03-28 03:30 Europe/Berlin (UTC+02:00)"
-    assert fmt_p(0.00001) == "< 0.0001" and fmt_p(0.0042) == "0.0042" and fmt_p(None) == "—"
+    assert fmt_p(0.00001) == "< 0.001" and fmt_p(0.0042) == "0.0042" and fmt_p(None) == "—"
+    assert fmt_p(0.0005999) == "< 0.001" and fmt_p(0.0392) == "0.039" and fmt_p(0.5) == "0.5"
+    assert fmt_figure(6_677_560.3) == "6.7 million" and fmt_figure(150.7) == "151" and fmt_figure(2.345) == "2.35"
+    assert fmt_figure(0.0123456) == "0.012" and fmt_figure(17.0) == "17" and fmt_figure(None) == "—"
     assert report_format("x.HTML") == "html" and report_format("a/b.md") == "md"
     with pytest.raises(InputError):
         report_format("x.pdf")
@@ -244,3 +265,30 @@ def test_svg_charts(iran_store):
     rendered = render_incident(load_incident(iran_store, outage, params), params, "html", "x")
     svg = re.search(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', rendered.text).group(1)
     assert b"<svg" in base64.b64decode(svg)
+
+
+def test_single_case_chance_counts_the_calendar_over_the_runs_whole_span(sqlite_store, iran, data_dir):
+    """Events of the run's span far from the outage count too (the report's window holds only a few days)."""
+    late = iran.event_row("ir-2019-late", "Another protest", "2019-11-29T08:00Z", "2019-11-29T10:00Z")
+    iran.fill(sqlite_store, data_dir, events=[iran.PROTEST, iran.LATER, late])
+    outage = find_outage(sqlite_store, outage_id=OUTAGE_ID)
+    rendered = render_incident(load_incident(sqlite_store, outage, PARAMS), PARAMS, "html", "x")
+    chance = json.loads(rendered.attachments["x-html.evidence.json"])["chance"]
+    assert [(c["kind"], c["events"]) for c in chance] == [("protest", 2)]
+    # outage d = 6 d 18 h 40 min, start times t in [11-01, 12-01 - d = 11-24 05:20]; [t, t + d) meets
+    # [11-14 18:30, 11-18 08:30) for t in (11-07 23:50, 11-18 08:30): 10 d 8 h 40 min, and
+    # [11-29 06:00, 11-29 22:00) for t in (11-22 11:20, 11-24 05:20]: 1 d 18 h
+    covered = pd.Timedelta("10D8h40min") + pd.Timedelta("1D18h")
+    assert chance[0]["share"] == pytest.approx(covered / (pd.Timedelta("30D") - pd.Timedelta("6D18h40min")))
+
+
+def test_caveats_beside_a_verdict_read_from_any_summary_columns():
+    """'significant' beside an interval spanning 1 (the exams digest), and a correlator's `fragile` flag."""
+    from monitor.report.evidence import stat_evidence
+    row = {"method": "eca-trigger", "observed": 6, "expected": 2.86, "rate_ratio": 2.1, "ci_low": 0.77,
+           "ci_high": 4.57, "p_value": 0.019, "p_adjusted": 0.029, "verdict": "significant", "fragile": True}
+    stat = stat_evidence(row)
+    assert stat["caveats"] == ["the correlator flags this verdict as fragile",
+                               "the rate ratio's interval includes 1 (no association)"]
+    assert "p = 0.019, adjusted 0.029" in stat["text"] and "interval 0.77–4.57" in stat["text"]
+    assert stat_evidence({**row, "ci_low": 1.2, "fragile": float("nan")})["caveats"] == []
