@@ -1,0 +1,152 @@
+"""The null model: the observed outages stay exactly where they are (times, lengths, clustering,
+daily rhythm) and the calendar of one event kind is shifted as a whole around the observed span
+[start, start + period), wrapping at its end (a circular shift, which keeps the calendar's own
+clustering). Every shift on a grid of whole `unit`s is evaluated, so the test is exact: p is the
+share of shifts giving at least the observed count, the observed calendar (shift 0) included.
+
+The grid's unit is one hour, or one day when the outages or the events follow a daily rhythm (an
+all-day calendar, nightly cuts, exams every morning): shifting by hours would move the calendar to
+times of day it never has, and the null would count coincidences that could never happen.
+Shifting by whole days is always valid, so a rhythm is assumed whenever the data do not make its
+absence plain (RHYTHM_P). When more shifts fit than `most`, the unit grows to a whole multiple.
+
+For one (outage, event) pair the shifts x at which they relate form one interval, so the count at
+every shift comes from a difference array per episode: work grows with outages x events, not with
+outages x events x shifts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from monitor.errors import InputError
+
+DAY = 86400
+HOUR = 3600
+# A daily rhythm is assumed unless the times of day look uniform at this level. A wrong "rhythm"
+# only coarsens the grid (day shifts are always valid); a missed one biases the null, hence the
+# liberal level. benchmarks/calibration.py measures the resulting false-claim rates.
+RHYTHM_P = 0.2
+RELATIONS = ("during", "before", "after")
+MAX_PAIRS = 50_000_000  # about 2 GB of pair arrays
+_BLOCK = 4_000_000  # pairs or (episode x shift) cells handled at once
+
+
+def daily_rhythm_p(times: np.ndarray) -> float:
+    """p-value of "times of day are uniform": a Rayleigh-type test on the first two daily harmonics
+    (2|sum exp(i k phase)|^2 / n is about chi-square(2) for each k, so their sum chi-square(4))."""
+    n = len(times)
+    if n < 2:
+        return 1.0
+    phase = 2 * np.pi * (np.asarray(times, dtype=np.int64) % DAY) / DAY
+    stat = sum(2.0 * (np.cos(k * phase).sum() ** 2 + np.sin(k * phase).sum() ** 2) / n for k in (1, 2))
+    return float(math.exp(-stat / 2) * (1 + stat / 2))
+
+
+@dataclass(frozen=True)
+class ShiftGrid:
+    """Shifts 0, unit, 2 unit, ... (< period) of a calendar around [start, start + period)."""
+
+    start: int
+    period: int
+    unit: int
+
+    @classmethod
+    def of(cls, start: int, end: int, daily: bool, most: int) -> "ShiftGrid":
+        base = DAY if daily else HOUR
+        period = int(end - start)
+        return cls(int(start), period, base * max(1, math.ceil(math.ceil(period / base) / most)))
+
+    @property
+    def size(self) -> int:
+        return -(-self.period // self.unit)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Every (outage, event) pair of one country and kind whose places match: c = a - s, the
+    outage's length d, the event's length, and the outage's episode (0..n_episodes-1)."""
+
+    c: np.ndarray
+    d: np.ndarray
+    length: np.ndarray
+    episode: np.ndarray
+    n_episodes: int
+
+    @classmethod
+    def build(cls, a, d, episode, s, e, place_ok) -> "Pairs":
+        """`place_ok[i, j]`: may outage i relate to event j (regions); None when all may."""
+        if len(a) * len(s) > MAX_PAIRS:
+            raise InputError(f"{len(a):,} outages x {len(s):,} events of one country and kind is more "
+                             f"than {MAX_PAIRS:,} pairs: narrow the span or the countries")
+        i, j = np.divmod(np.arange(len(a) * len(s)), len(s)) if len(s) else (np.zeros(0, int),) * 2
+        if place_ok is not None:
+            keep = place_ok[i, j]
+            i, j = i[keep], j[keep]
+        n = int(episode.max()) + 1 if len(episode) else 0
+        return cls(a[i] - s[j], d[i], (e - s)[j], episode[i], n)
+
+
+def intervals(pairs: Pairs, relation: str, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each pair, the shifts [lo, hi) of the calendar at which outage and event relate.
+
+    during: they overlap; before: the outage starts at most `window` ahead of the event
+    (pre-emptive); after: the outage starts at most `window` after the event begins (reaction).
+    """
+    c = pairs.c
+    if relation == "during":
+        return c - pairs.length + 1, c + pairs.d
+    if relation == "before":
+        return c + 1, c + window + 1
+    if relation == "after":
+        return c - window, c + 1
+    raise ValueError(f"unknown relation {relation!r}")
+
+
+def shifted_counts(pairs: Pairs, relation: str, window: int, grid: ShiftGrid) -> np.ndarray:
+    """Episodes related to at least one event, at every shift of the grid (index 0: observed)."""
+    size = grid.size
+    counts = np.zeros(size, dtype=np.int64)
+    if pairs.n_episodes == 0 or len(pairs.c) == 0:
+        return counts
+    lo, hi = intervals(pairs, relation, window)
+    rows_per_block = max(1, _BLOCK // (size + 1))
+    order = np.argsort(pairs.episode, kind="stable")
+    bounds = np.searchsorted(pairs.episode[order], np.arange(0, pairs.n_episodes + rows_per_block, rows_per_block))
+    for first, (p, q) in enumerate(zip(bounds[:-1], bounds[1:])):
+        if p == q:
+            continue
+        sel = order[p:q]
+        ep = pairs.episode[sel] - first * rows_per_block
+        counts += _block_counts(lo[sel], hi[sel], ep, min(rows_per_block, pairs.n_episodes), grid)
+    return counts
+
+
+def _block_counts(lo, hi, episode, n_rows: int, grid: ShiftGrid) -> np.ndarray:
+    """Shift counts for the episodes of one block, by a difference array per episode."""
+    size, unit, period = grid.size, grid.unit, grid.period
+    length = hi - lo
+    keep = length > 0
+    lo, length, episode = lo[keep], length[keep], episode[keep]
+    full = length >= period
+    p = np.mod(lo, period)
+    q = p + np.minimum(length, period)
+    k_lo = -(-p // unit)
+    k_hi = np.minimum(-(-q // unit), size)
+    wraps = (q > period) & ~full
+    k_wrap = np.minimum(-(-(q - period) // unit), size)
+    k_lo = np.where(full, 0, k_lo)
+    k_hi = np.where(full, size, k_hi)
+    # main piece [k_lo, k_hi) and, for intervals past the period's end, [0, k_wrap)
+    starts = np.concatenate([k_lo, np.zeros(wraps.sum(), dtype=np.int64)])
+    ends = np.concatenate([k_hi, k_wrap[wraps]])
+    rows = np.concatenate([episode, episode[wraps]])
+    nonempty = ends > starts
+    width = size + 1
+    diff = np.bincount(rows[nonempty] * width + starts[nonempty], minlength=n_rows * width) \
+        - np.bincount(rows[nonempty] * width + ends[nonempty], minlength=n_rows * width)
+    covered = np.cumsum(diff.reshape(n_rows, width), axis=1)[:, :size] > 0
+    return covered.sum(axis=0)

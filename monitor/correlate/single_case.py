@@ -1,0 +1,70 @@
+"""A single case (one outage, one event): no test is possible, but a reader can weigh one figure.
+
+The figure is the chance that an outage of the same length, placed at a random time in the span
+observed for that country, would be related to at least one event of the kind, by the same rules
+as the correlator: it overlaps the event, or starts at most `before` ahead of it (pre-emptive), or
+at most `after` after it begins (reaction). It is a description of how crowded the calendar is,
+not evidence: the case was picked because of the coincidence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from monitor.errors import InputError
+from monitor.timeutil import to_epoch
+
+SINGLE_CASE_CAVEAT = (
+    "This is not a p-value: the case was chosen because of the coincidence, so no test of chance "
+    "is possible from it alone. The figure only says how often an outage of that length would "
+    "meet such an event by accident, given how many events there were; a small figure makes the "
+    "coincidence worth looking into, it does not show that one caused the other.")
+
+
+def single_case_chance(duration: pd.Timedelta, events: pd.DataFrame, span_start: pd.Timestamp,
+                       span_end: pd.Timestamp, before: pd.Timedelta, after: pd.Timedelta) -> float:
+    """Share of start times t in [span_start, span_end - duration] for which an outage
+    [t, t + duration) is related to at least one of `events` (an EVENT_COLUMNS frame of the
+    relevant kind and country; a missing end makes an event a point in time)."""
+    starts = pd.to_datetime(events["start"], utc=True)
+    ends = pd.to_datetime(events["end"], utc=True).fillna(starts)
+    s = to_epoch(starts) if len(events) else np.zeros(0, dtype=np.int64)
+    e = to_epoch(ends) if len(events) else np.zeros(0, dtype=np.int64)
+    seconds = [int(pd.Timedelta(x).total_seconds()) for x in (duration, before, after)]
+    lo, hi = (int(to_epoch(pd.DatetimeIndex([pd.Timestamp(t)]).tz_convert("UTC"))[0])
+              for t in (span_start, span_end))
+    return chance_seconds(seconds[0], s, np.maximum(e, s + 1), lo, hi, seconds[1], seconds[2])
+
+
+def chance_seconds(length: int, s: np.ndarray, e: np.ndarray, lo: int, hi: int, before: int,
+                   after: int) -> float:
+    """single_case_chance on unix seconds: events [s, e), span [lo, hi), outage length `length`."""
+    length = max(int(length), 1)
+    last = hi - length
+    if last < lo:
+        raise InputError(f"an outage of {length} s does not fit in the span of {hi - lo} s")
+    if last == lo:
+        starts = np.array([lo])
+        return float(_related(starts, length, s, e, before, after).any())
+    # each event relates to the starts t in [min(s - length + 1, s - before), max(e, s + after + 1))
+    first = np.minimum(s - length + 1, s - before)
+    stop = np.maximum(e, s + after + 1)
+    covered = _union_length(np.clip(first, lo, last), np.clip(stop, lo, last))
+    return float(covered / (last - lo))
+
+
+def _related(t: np.ndarray, length: int, s, e, before, after) -> np.ndarray:
+    return ((t[:, None] < e) & (s < t[:, None] + length)) | \
+        ((s - before <= t[:, None]) & (t[:, None] <= s + after))
+
+
+def _union_length(first: np.ndarray, stop: np.ndarray) -> int:
+    """Total length of the union of the intervals [first, stop)."""
+    if len(first) == 0:
+        return 0
+    order = np.argsort(first, kind="stable")
+    first, stop = first[order], stop[order]
+    reach = np.maximum.accumulate(stop)
+    gaps = np.maximum(first[1:] - reach[:-1], 0)
+    return int(max(reach[-1] - first[0] - gaps.sum(), 0))
