@@ -112,41 +112,53 @@ def shifted_counts(pairs: Pairs, relation: str, window: int, grid: ShiftGrid) ->
     counts = np.zeros(size, dtype=np.int64)
     if pairs.n_episodes == 0 or len(pairs.c) == 0:
         return counts
-    lo, hi = intervals(pairs, relation, window)
+    first, last, episode = _grid_ranges(*intervals(pairs, relation, window), pairs.episode, grid)
+    cells = pairs.n_episodes * size
+    if cells <= 8 * _BLOCK and (last - first).sum() <= cells // 8:  # few (episode, shift) hits: mark them
+        hit = np.zeros(cells, dtype=bool)
+        hit[_expand(first, last, episode * size)] = True
+        return np.count_nonzero(hit.reshape(pairs.n_episodes, size), axis=0)
+    order = np.argsort(episode, kind="stable")  # else a difference array per episode, in blocks
+    first, last, episode = first[order], last[order], episode[order]
     rows_per_block = max(1, _BLOCK // (size + 1))
-    order = np.argsort(pairs.episode, kind="stable")
-    bounds = np.searchsorted(pairs.episode[order], np.arange(0, pairs.n_episodes + rows_per_block, rows_per_block))
-    for first, (p, q) in enumerate(zip(bounds[:-1], bounds[1:])):
-        if p == q:
-            continue
-        sel = order[p:q]
-        ep = pairs.episode[sel] - first * rows_per_block
-        counts += _block_counts(lo[sel], hi[sel], ep, min(rows_per_block, pairs.n_episodes), grid)
+    bounds = np.searchsorted(episode, np.arange(0, pairs.n_episodes + rows_per_block, rows_per_block))
+    for block, (p, q) in enumerate(zip(bounds[:-1], bounds[1:])):
+        if p < q:
+            rows = episode[p:q] - block * rows_per_block
+            counts += _difference_counts(first[p:q], last[p:q], rows, rows_per_block, size)
     return counts
 
 
-def _block_counts(lo, hi, episode, n_rows: int, grid: ShiftGrid) -> np.ndarray:
-    """Shift counts for the episodes of one block, by a difference array per episode."""
+def _grid_ranges(lo, hi, episode, grid: ShiftGrid):
+    """Shift intervals [lo, hi) (seconds, any phase) as ranges of grid indices [first, last),
+    wrapped around the period (an interval past its end gives a second range from 0); empty
+    ranges dropped."""
     size, unit, period = grid.size, grid.unit, grid.period
-    length = hi - lo
+    length = np.minimum(hi - lo, period)
     keep = length > 0
     lo, length, episode = lo[keep], length[keep], episode[keep]
-    full = length >= period
     p = np.mod(lo, period)
-    q = p + np.minimum(length, period)
-    k_lo = -(-p // unit)
-    k_hi = np.minimum(-(-q // unit), size)
+    q = p + length
+    full = length >= period
     wraps = (q > period) & ~full
-    k_wrap = np.minimum(-(-(q - period) // unit), size)
-    k_lo = np.where(full, 0, k_lo)
-    k_hi = np.where(full, size, k_hi)
-    # main piece [k_lo, k_hi) and, for intervals past the period's end, [0, k_wrap)
-    starts = np.concatenate([k_lo, np.zeros(wraps.sum(), dtype=np.int64)])
-    ends = np.concatenate([k_hi, k_wrap[wraps]])
+    first = np.concatenate([np.where(full, 0, -(-p // unit)), np.zeros(wraps.sum(), dtype=np.int64)])
+    last = np.concatenate([np.where(full, size, np.minimum(-(-q // unit), size)),
+                           np.minimum(-(-(q[wraps] - period) // unit), size)])
     rows = np.concatenate([episode, episode[wraps]])
-    nonempty = ends > starts
+    nonempty = last > first
+    return first[nonempty], last[nonempty], rows[nonempty]
+
+
+def _expand(first: np.ndarray, last: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """offset + k for every k in every range [first, last)."""
+    widths = last - first
+    starts = np.repeat(first + offset - np.cumsum(widths) + widths, widths)
+    return starts + np.arange(widths.sum())
+
+
+def _difference_counts(first, last, rows, n_rows: int, size: int) -> np.ndarray:
+    """Shift counts for a block of episodes, by a difference array per episode."""
     width = size + 1
-    diff = np.bincount(rows[nonempty] * width + starts[nonempty], minlength=n_rows * width) \
-        - np.bincount(rows[nonempty] * width + ends[nonempty], minlength=n_rows * width)
-    covered = np.cumsum(diff.reshape(n_rows, width), axis=1)[:, :size] > 0
-    return covered.sum(axis=0)
+    diff = np.bincount(rows * width + first, minlength=n_rows * width) \
+        - np.bincount(rows * width + last, minlength=n_rows * width)
+    return (np.cumsum(diff.reshape(n_rows, width), axis=1)[:, :size] > 0).sum(axis=0)
