@@ -97,10 +97,10 @@ def significance_rows(summary: pd.DataFrame, countries: list[str] | None, alpha:
     rows = []
     for record in summary.to_dict("records"):
         record = {k: None if _none(v) else v for k, v in record.items()}
+        claimed = significant(record, alpha)
         record["verdict"] = verdict_text(record, alpha) if "verdict" in record else None
         cells = [ALL if c in ("country", "kind") and _blank(record[c]) else record[c] for c in columns]
-        rows.append({"cells": cells, "note": record.get("note"),
-                     "significant": significant(record, alpha)})
+        rows.append({"cells": cells, "note": record.get("note"), "significant": claimed})
     return {"columns": columns, "rows": rows}
 
 
