@@ -242,8 +242,8 @@ def digest_charts(data: DigestData, params: ReportParams, name: str) -> list[Cha
         fig = plot_coincidence_summary(summary, params.alpha)
         charts.append(Chart(f"{name}-coincidences.{params.chart_format}", params.chart_format,
                             figure_bytes(fig, params.chart_format, params.dpi),
-                            "Observed and expected coincidences per country and event kind (the permutation "
-                            "test where the run has it), with the 95% range expected by chance."))
+                            "Observed and expected coincidences per country, event kind and relation, with "
+                            "the range chance gives (the counts the test does not call significant)."))
     return charts
 
 

@@ -116,12 +116,16 @@ def summary_csv(summary: pd.DataFrame, countries: list[str] | None) -> str:
 
 
 def headline_rows(summary: pd.DataFrame, countries: list[str] | None) -> pd.DataFrame:
-    """The rows a chart shows: tested rows of `countries` with an expected count, labelled by
-    relation (old runs: the permutation rows, when the run has them)."""
+    """The rows a chart shows: rows of `countries` with an expected count, labelled by relation,
+    with the range of counts chance gives (`chance_low`/`chance_high`: observed minus the interval;
+    the observed count lies above it exactly when significant). Old runs: the permutation rows."""
     summary = _of(summary, countries)
     if "relation" in summary:
         summary = summary[pd.to_numeric(summary["expected"], errors="coerce").notna()]
-        summary = summary.assign(method=summary["relation"])
+        # chance's range: the counts the shift test would not call significant, either way
+        summary = summary.assign(method=summary["relation"],
+                                 chance_low=summary["observed"] - summary["ci_high"],
+                                 chance_high=summary["observed"] - summary["ci_low"])
     elif "method" in summary and (summary["method"] == "permutation").any():
         summary = summary[summary["method"] == "permutation"]
     return summary.reset_index(drop=True)
