@@ -208,11 +208,12 @@ def main() -> None:
         print(f"{name:34} {_rate(r['new'], r['n']):40} {_rate(r['old'], r['n']):40} "
               f"({time.perf_counter() - began:.0f} s)", flush=True)
     hits = power(n_power, params, seed=7)
-    low, high = wilson_interval(hits, n_power)
     print(f"power (planted, 'after' row significant): {_rate(hits, n_power)}")
-    print(f"targets: false-claim upper bound <= 0.08 in every structure: {'met' if worst <= 0.08 else 'NOT met'} "
-          f"(worst {worst:.3f}); power >= 0.8: {'met' if hits / n_power >= 0.8 else 'NOT met'}"
-          + (" [quick run]" if args.quick else ""))
+    bound = "met" if worst <= 0.08 else "NOT met"
+    if args.quick and worst > 0.08:
+        bound = "not judged (a quick run has too few calendars to bound the rate under 0.08)"
+    print(f"targets: false-claim upper bound <= 0.08 in every structure: {bound} (worst {worst:.3f}); "
+          f"power >= 0.8: {'met' if hits / n_power >= 0.8 else 'NOT met'}" + (" [quick run]" if args.quick else ""))
 
 
 if __name__ == "__main__":
