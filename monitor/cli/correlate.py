@@ -98,8 +98,8 @@ def _print_table(result) -> None:
     summary = result.summary
     episodes = result.params.get("episodes") or {}
     tested = summary[summary["p_value"].notna()]
-    print(f"\nUnit: episodes ({episodes.get('outages', 0)} outage(s) of one country that overlap in time "
-          f"count once: {episodes.get('episodes', 0)} episode(s)); times UTC")
+    print(f"\nUnit: episodes: outages of one country that overlap in time count once "
+          f"({episodes.get('outages', 0)} outage(s), {episodes.get('episodes', 0)} episode(s)); times UTC")
     print(f"Tests: {len(tested)} hypotheses (country x kind x relation) in one family, Benjamini-Hochberg at "
           f"alpha {result.params['alpha']}; no pooled rows. Null: the calendar shifted around each country's "
           "observed span, outages fixed.")

@@ -94,7 +94,8 @@ def _country_kind_rows(country, kind, out, kev, lo, hi, params) -> list[dict]:
     s, e = kev["s"].to_numpy(), kev["e"].to_numpy()
     pairs = Pairs.build(a, d, episode, s, e, _place_ok(out, kev))
     if n_episodes == 1:
-        return [_single_case(base, pairs, d, s, e, lo, hi, before, after)]
+        length = int(out["b"].max() - out["a"].min())  # the episode, from its first start to its last end
+        return [_single_case(base, pairs, length, s, e, lo, hi, before, after)]
     starts = out.groupby(episode)["a"].min().to_numpy()
     daily = bool(kev["all_day"].fillna(False).any()) or \
         min(daily_rhythm_p(starts), daily_rhythm_p(s)) < RHYTHM_P
@@ -130,13 +131,12 @@ def _key(value):
     return value if isinstance(value, str) else None
 
 
-def _single_case(base, pairs: Pairs, d, s, e, lo, hi, before, after) -> dict:
+def _single_case(base, pairs: Pairs, length: int, s, e, lo, hi, before, after) -> dict:
     """One episode: no test, the chance that an outage of its length placed at random would relate."""
     related = False
     for relation, width in (("during", 0), ("before", before), ("after", after)):
         first, last = intervals(pairs, relation, width)
         related |= bool(((first <= 0) & (0 < last)).any())
-    length = int(pairs.d.max()) if len(pairs.d) else int(d.max())
     chance = chance_seconds(length, s, e, lo, hi, before, after) if len(s) else math.nan
     return dict(base, relation="any", window=f"{duration_text(pd.Timedelta(seconds=before))} before, "
                 f"{duration_text(pd.Timedelta(seconds=after))} after", width=0, observed=int(related),
@@ -224,7 +224,7 @@ def _note(r: dict, params: CorrelateParams) -> str:
     """The plain sentences a reader can quote."""
     if r["verdict"] == SINGLE_CASE:
         return (f"A single episode: no test is possible. An outage of this length "
-                f"({duration_text(pd.Timedelta(seconds=r['length']))}) placed at a random time in the "
+                f"({_readable(r['length'])}) placed at a random time in the "
                 f"span observed for {r['country']} would be related to an event of kind {r['kind']} "
                 f"({r['window']}) {r['chance']:.1%} of the time. {SINGLE_CASE_CAVEAT}")
     what = (f"{r['relation']}: {r['observed']} of {r['n_episodes']} episodes "
@@ -240,3 +240,11 @@ def _note(r: dict, params: CorrelateParams) -> str:
         text += (f"; fragile: {r['verdict_half']} with the window halved, {r['verdict_double']} "
                  "with it doubled")
     return text
+
+
+def _readable(seconds: int) -> str:
+    """A duration for a sentence: '6 d 23 h', '3 h 20 min', '45 min' (to the minute)."""
+    minutes = round(seconds / 60)
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min" if mins and not days else ""]
+    return " ".join(p for p in parts if p) or "under a minute"

@@ -48,7 +48,7 @@ def test_table_output_and_stored_run(db, capsys):
     assert main(["--db", db, "correlate", "--outages", "starter", "--country", "tj"]) == 0
     out = capsys.readouterr().out
     assert "1 coincidence(s)" in out and "during" in out and "1180" in out
-    assert "single case" in out and "Unit: episodes (1 outage(s)" in out and "not a p-value" in out
+    assert "single case" in out and "(1 outage(s), 1 episode(s))" in out and "not a p-value" in out
     store = open_store(db)
     try:
         assert store.read_coincidences()["event_uid"].tolist() == ["tj-2020-09-16-kabiri-gwu"]

@@ -1,5 +1,7 @@
-"""The report adapter of the correlation summary: fragile label, no "significant" beside an interval
-that includes no effect (new and old runs), and the chart's chance range."""
+"""The report adapter of the correlation summary (monitor/report/significance.py; this file is named
+apart from tests/correlate/test_significance.py because test modules share one namespace): fragile
+label, no "significant" beside an interval that includes no effect (new and old runs), and the
+chart's chance range."""
 
 from __future__ import annotations
 
