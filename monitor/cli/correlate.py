@@ -12,7 +12,6 @@ import numpy as np
 from monitor.cli._output import frame_records
 from monitor.config import build
 from monitor.correlate import SUMMARY_COLUMNS, CorrelateParams, run_correlation
-from monitor.correlate.significance import SIGNIFICANT
 from monitor.errors import InputError
 from monitor.events.countries import country_code
 from monitor.timeutil import parse_duration, parse_time
@@ -114,5 +113,5 @@ def _print_table(result) -> None:
     print()
     for r in summary.itertuples(index=False):
         print(f"{r.country} {r.kind} {r.relation}: {r.note}")
-    if (summary["verdict"] == SIGNIFICANT).any() and summary["fragile"].any():
+    if summary["fragile"].any():
         print("\nfragile: the verdict changes when the window is halved or doubled; do not quote it alone.")
