@@ -10,9 +10,10 @@ times of day it never has, and the null would count coincidences that could neve
 Shifting by whole days is always valid, so a rhythm is assumed whenever the data do not make its
 absence plain (RHYTHM_P). When more shifts fit than `most`, the unit grows to a whole multiple.
 
-For one (outage, event) pair the shifts x at which they relate form one interval, so the count at
-every shift comes from a difference array per episode: work grows with outages x events, not with
-outages x events x shifts.
+For one (outage, event) pair the shifts x at which they relate form one interval; marking those
+intervals per episode (directly when they are few, else with a difference array per episode) gives
+the count at every shift at once: work grows with outages x events (plus episodes x shifts), not
+with outages x events x shifts.
 """
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ shift is evaluated, so p is exact. `expected` is the mean count over the shifts.
 All tested rows of a run form one family, adjusted by Benjamini-Hochberg (BH). Under the complete
 null (nothing related anywhere) BH holds the chance of any false claim at alpha; when some effects
 are real it holds the expected share of false claims among the claims at alpha, which is what a
-reader scanning a table of countries needs. Overlapping windows make the counts positively
-dependent, the case where BH is valid (Benjamini & Yekutieli 2001). No pooled rows are made.
+reader scanning a table of countries needs. BH is valid when the tests are positively dependent
+(Benjamini & Yekutieli 2001), as counts over overlapping windows of one calendar are expected to be;
+benchmarks/calibration.py measures the resulting false-claim rate. No pooled rows are made, so no
+row is ever tested together with its own components.
 
 The interval is for the excess (observed minus chance, in episodes) and comes from inverting the
 same shift test: an excess x is inside when "observed - x" would not be called significant either
