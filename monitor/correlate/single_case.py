@@ -9,10 +9,11 @@ not evidence: the case was picked because of the coincidence.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
-from monitor.errors import InputError
 from monitor.timeutil import to_epoch
 
 SINGLE_CASE_CAVEAT = (
@@ -26,37 +27,37 @@ def single_case_chance(duration: pd.Timedelta, events: pd.DataFrame, span_start:
                        span_end: pd.Timestamp, before: pd.Timedelta, after: pd.Timedelta) -> float:
     """Share of start times t in [span_start, span_end - duration] for which an outage
     [t, t + duration) is related to at least one of `events` (an EVENT_COLUMNS frame of the
-    relevant kind and country; a missing end makes an event a point in time)."""
+    relevant kind and country; a missing end makes an event a point in time). NaN when the span is
+    shorter than the outage."""
     starts = pd.to_datetime(events["start"], utc=True)
     ends = pd.to_datetime(events["end"], utc=True).fillna(starts)
     s = to_epoch(starts) if len(events) else np.zeros(0, dtype=np.int64)
     e = to_epoch(ends) if len(events) else np.zeros(0, dtype=np.int64)
     seconds = [int(pd.Timedelta(x).total_seconds()) for x in (duration, before, after)]
-    lo, hi = (int(to_epoch(pd.DatetimeIndex([pd.Timestamp(t)]).tz_convert("UTC"))[0])
-              for t in (span_start, span_end))
-    return chance_seconds(seconds[0], s, np.maximum(e, s + 1), lo, hi, seconds[1], seconds[2])
+    lo, hi = (int(to_epoch(pd.DatetimeIndex([_utc(t)]))[0]) for t in (span_start, span_end))
+    return chance_seconds(seconds[0], s, e, lo, hi, seconds[1], seconds[2])
 
 
 def chance_seconds(length: int, s: np.ndarray, e: np.ndarray, lo: int, hi: int, before: int,
                    after: int) -> float:
-    """single_case_chance on unix seconds: events [s, e), span [lo, hi), outage length `length`."""
+    """single_case_chance on unix seconds: events [s, e), span [lo, hi), outage length `length`.
+
+    Outage [t, t + length) and event [s, e) relate (coincidences.related) when they overlap
+    (s - length < t < e), or t is in [s - before, s] (pre-emptive) or [s, s + after] (reaction):
+    together one interval of t per event, from min(s - length, s - before) to max(e, s + after).
+    """
     length = max(int(length), 1)
     last = hi - length
-    if last < lo:
-        raise InputError(f"an outage of {length} s does not fit in the span of {hi - lo} s")
-    if last == lo:
-        starts = np.array([lo])
-        return float(_related(starts, length, s, e, before, after).any())
-    # each event relates to the starts t in [min(s - length + 1, s - before), max(e, s + after + 1))
-    first = np.minimum(s - length + 1, s - before)
-    stop = np.maximum(e, s + after + 1)
-    covered = _union_length(np.clip(first, lo, last), np.clip(stop, lo, last))
-    return float(covered / (last - lo))
+    if last <= lo:
+        return math.nan
+    first = np.minimum(s - length, s - before)
+    stop = np.maximum(np.maximum(e, s), s + after)
+    return float(_union_length(np.clip(first, lo, last), np.clip(stop, lo, last)) / (last - lo))
 
 
-def _related(t: np.ndarray, length: int, s, e, before, after) -> np.ndarray:
-    return ((t[:, None] < e) & (s < t[:, None] + length)) | \
-        ((s - before <= t[:, None]) & (t[:, None] <= s + after))
+def _utc(t) -> pd.Timestamp:
+    t = pd.Timestamp(t)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
 def _union_length(first: np.ndarray, stop: np.ndarray) -> int:

@@ -150,7 +150,7 @@ def test_a_single_outage_is_a_single_case_with_its_chance(outages, events):
     [row] = s.to_dict("records")
     assert row["verdict"] == "single case" and row["relation"] == "any" and row["observed"] == 1
     assert np.isnan(row["p_value"]) and np.isnan(row["ci_low"])
-    # each 1 h event relates the starts from 2 h before it (protest: before 2h) to 12 h after it
-    # (after 12h, inclusive): 14 h and 1 s of the 364 d 23 h where a 1 h outage can start
-    assert row["chance"] == pytest.approx(3 * (14 * 3600 + 1) / (DAYS * 86400 - 3600))
+    # each 1 h event relates the starts from 2 h before it (protest: before 2h) to 12 h after it:
+    # 14 h of the 364 d 23 h where a 1 h outage can start
+    assert row["chance"] == pytest.approx(3 * 14 * 3600 / (DAYS * 86400 - 3600))
     assert "not a p-value" in row["note"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from monitor.correlate.coincidences import related
 from monitor.correlate.single_case import SINGLE_CASE_CAVEAT, single_case_chance
-from monitor.errors import InputError
 
 T = pd.Timestamp("2020-09-10", tz="UTC")
 
@@ -26,12 +27,21 @@ def test_chance_equals_the_share_of_start_times_that_relate(events):
     assert got == pytest.approx(np.mean(hits), abs=2e-3)
 
 
-def test_no_events_no_chance_and_an_outage_longer_than_the_span_is_refused(events):
+def test_no_events_no_chance_and_an_outage_longer_than_the_span_has_none(events):
     assert single_case_chance(pd.Timedelta("1h"), events([]), T, T + pd.Timedelta("1D"),
                               pd.Timedelta("1h"), pd.Timedelta("1h")) == 0.0
-    with pytest.raises(InputError, match="does not fit"):
-        single_case_chance(pd.Timedelta("2D"), events([T]), T, T + pd.Timedelta("1D"),
-                           pd.Timedelta("1h"), pd.Timedelta("1h"))
+    assert math.isnan(single_case_chance(pd.Timedelta("2D"), events([T]), T, T + pd.Timedelta("1D"),
+                                         pd.Timedelta("1h"), pd.Timedelta("1h")))
+
+
+def test_by_hand_a_reaction_counts_from_the_event_start_not_its_end(events):
+    """Span 100 h, outage 1 h (starts 0..99 h), an event 10-20 h, 2 h before and 3 h after: related
+    for t in [8 h, 20 h): pre-emptive from 8 h, overlapping from 9 h to 20 h; the reaction window
+    (10-13 h) lies inside. 12 h of 99 h."""
+    ev = events([T + pd.Timedelta("10h")], hours=10)
+    share = single_case_chance(pd.Timedelta("1h"), ev, T, T + pd.Timedelta("100h"), pd.Timedelta("2h"),
+                               pd.Timedelta("3h"))
+    assert share == pytest.approx(12 / 99)
 
 
 def test_caveat_says_it_is_not_a_p_value():
