@@ -566,9 +566,13 @@ def plot_coincidence_summary(summary: pd.DataFrame, alpha: float = 0.05) -> Figu
     ax = fig.add_subplot()
     y = np.arange(len(rows))
     if len(rows):
-        lo, hi = np.array([poisson_range(float(e)) for e in rows["expected"]]).T
-        ax.hlines(y, lo, hi, color="#9E9E9E", linewidth=3, label="95% range by chance (Poisson)",
-                  gid="chance-range")
+        if {"chance_low", "chance_high"} <= set(rows.columns):  # the correlator's own null (shift test)
+            lo, hi, label = rows["chance_low"].to_numpy(float), rows["chance_high"].to_numpy(float), \
+                "range by chance (calendar shifted)"
+        else:
+            lo, hi = np.array([poisson_range(float(e)) for e in rows["expected"]]).T
+            label = "95% range by chance (Poisson)"
+        ax.hlines(y, lo, hi, color="#9E9E9E", linewidth=3, label=label, gid="chance-range")
         ax.scatter(rows["expected"], y, marker="o", facecolors="white", edgecolors="#333333", zorder=3,
                    label="expected", gid="expected")
         colors = np.where(_significant(rows, alpha), OUTAGE_COLOR, "#1F78B4")

@@ -7,9 +7,11 @@ import json
 import logging
 import sys
 
+import numpy as np
+
 from monitor.cli._output import frame_records
 from monitor.config import build
-from monitor.correlate import CorrelateParams, run_correlation
+from monitor.correlate import SUMMARY_COLUMNS, CorrelateParams, run_correlation
 from monitor.errors import InputError
 from monitor.events.countries import country_code
 from monitor.timeutil import parse_duration, parse_time
@@ -18,9 +20,8 @@ log = logging.getLogger("monitor.cli.correlate")
 
 FLAG_FIELDS = ["entity", "outage_start", "outage_end", "event_title", "event_kind", "event_start",
                "relation", "offset_minutes", "outage_id", "event_source", "event_uid", "country"]
-SUMMARY_FIELDS = ["country", "kind", "method", "n_outages", "n_events", "observed", "expected", "rate_ratio",
-                  "ci_low", "ci_high", "p_value", "p_adjusted", "coincidence_rate", "permutations", "seed",
-                  "verdict", "note"]
+TABLE_FIELDS = ["country", "kind", "relation", "window", "n_episodes", "n_events", "observed", "expected",
+                "excess", "ci_low", "ci_high", "p_adjusted", "verdict", "fragile"]
 
 
 def register(sub) -> None:
@@ -35,8 +36,8 @@ def register(sub) -> None:
     p.add_argument("--until", dest="end", metavar="T", help="end of the observed span, exclusive")
     p.add_argument("--window-before", metavar="D", help="pre-emptive window for every kind, e.g. 6h")
     p.add_argument("--window-after", metavar="D", help="reaction window for every kind, e.g. 3h")
-    p.add_argument("--permutations", type=int, metavar="N", help="calendar rotations to test (at most)")
-    p.add_argument("--seed", type=int, metavar="N", help="random seed of the permutation test")
+    p.add_argument("--permutations", type=int, metavar="N", help="shifts of the calendar to evaluate (at most)")
+    p.add_argument("--seed", type=int, metavar="N", help="kept for old scripts: the shift test draws nothing at random")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=run)
 
@@ -76,7 +77,7 @@ def _params(args, section: dict) -> CorrelateParams:
 def _print_json(result) -> None:
     doc = {"run_id": result.run_id, "params": result.params,
            "coincidences": frame_records(result.coincidences[FLAG_FIELDS]),
-           "summary": frame_records(result.summary[SUMMARY_FIELDS])}
+           "summary": frame_records(result.summary[SUMMARY_COLUMNS])}
     json.dump(doc, sys.stdout, indent=1, ensure_ascii=False)
     sys.stdout.write("\n")
 
@@ -94,13 +95,23 @@ def _print_table(result) -> None:
         shown["event_title"] = shown["event_title"].str.slice(0, 50)
         print(shown.to_string(index=False))
     summary = result.summary
-    print(f"\nSignificance ({len(summary)} test(s); times UTC; p adjusted by Benjamini-Hochberg per method)")
+    episodes = result.params.get("episodes") or {}
+    tested = summary[summary["p_value"].notna()]
+    print(f"\nUnit: episodes: outages of one country that overlap in time count once "
+          f"({episodes.get('outages', 0)} outage(s), {episodes.get('episodes', 0)} episode(s)); times UTC")
+    print(f"Tests: {len(tested)} hypotheses (country x kind x relation) in one family, Benjamini-Hochberg at "
+          f"alpha {result.params['alpha']}; no pooled rows. Null: the calendar shifted around each country's "
+          "observed span, outages fixed.")
+    print("Excess = observed - expected episodes; its interval excludes 0 exactly when the verdict is "
+          "significant. It measures how far the coincidences exceed chance, not that the event caused the outage.")
     if summary.empty:
         print("(no calendar events for these outages)")
         return
-    shown = summary[["country", "kind", "method", "n_outages", "n_events", "observed", "expected",
-                     "rate_ratio", "ci_low", "ci_high", "p_value", "p_adjusted", "verdict"]]
+    shown = summary[TABLE_FIELDS].copy()
+    shown["fragile"] = np.where(shown["fragile"], "fragile", "")
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.3g}", na_rep="-"))
     print()
     for r in summary.itertuples(index=False):
-        print(f"{r.country} {r.kind} {r.method}: {r.note}")
+        print(f"{r.country} {r.kind} {r.relation}: {r.note}")
+    if summary["fragile"].any():
+        print("\nfragile: the verdict changes when the window is halved or doubled; do not quote it alone.")

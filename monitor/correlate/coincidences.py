@@ -10,8 +10,7 @@ Zero-length intervals count as one second, an ongoing outage (end NaT) lasts to 
 
 For a fixed event kind the three rules together are one test on integer seconds (see `related`):
     s <= max(a + before, b - 1)  and  reach > a,  with reach = max(e, s + after + 1),
-which lets a sorted array of event starts and a running maximum of reaches answer "is this outage
-related to any event?" with one binary search (`EventSet.hits`), for millions of outages at once.
+which lets a sorted array of event starts find an outage's candidate events with one binary search.
 
 Regions are free text. Both sides must name one for it to matter; a text that means the whole
 country ("Nationwide", "national", "entire country") or an AS number is no region. Two regions are the
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -44,41 +42,6 @@ DAY = 86400
 # Region texts that mean the whole country (STOP writes "Nationwide", "National", "Entire country"...).
 _WHOLE_COUNTRY = re.compile(r"\b(nation ?wi?de?|national(?! capital)|country ?wide|entire country|whole country)\b")
 _AS_NUMBER = re.compile(r"^as ?\d+$")
-_NEVER = np.iinfo(np.int64).min // 4  # a reach before any time
-
-
-@dataclass(frozen=True)
-class EventSet:
-    """Events of one kind and country, sorted by start, ready for hit queries (integer seconds)."""
-
-    starts: np.ndarray      # sorted event starts
-    reach: np.ndarray       # max(end, start + after + 1), in the same order
-    reach_max: np.ndarray   # running maximum of reach
-    reach_upto: np.ndarray  # reach_upto[k] = max reach of the first k events (-inf-like for k = 0)
-    before: int             # the kind's window before, seconds
-
-    @classmethod
-    def build(cls, starts: np.ndarray, reach: np.ndarray, before: int) -> "EventSet":
-        order = np.argsort(starts, kind="stable")
-        s, r = np.asarray(starts, dtype=np.int64)[order], np.asarray(reach, dtype=np.int64)[order]
-        top = np.maximum.accumulate(r) if len(r) else r
-        return cls(s, r, top, np.concatenate([[_NEVER], top]), int(before))
-
-    def hits(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Boolean array (shape of `a`): is outage [a, b) related to at least one event here?"""
-        return self.hits_widened(a, np.maximum(self.before, b - a - 1))
-
-    def hits_widened(self, a: np.ndarray, widen: np.ndarray) -> np.ndarray:
-        """Like `hits`, for outages given by start and widen = max(before, length - 1)."""
-        k = np.searchsorted(self.starts, a + widen, side="right")
-        return self.reach_upto[k] > a
-
-    def tiled(self, period: int) -> "EventSet":
-        """The events repeated at -2, -1, 0 and +1 periods: the circle unrolled far enough that an
-        outage moved back by up to one period still finds every event near it."""
-        shifts = [i * period for i in (-2, -1, 0, 1)]
-        return EventSet.build(np.concatenate([self.starts + x for x in shifts]),
-                              np.concatenate([self.reach + x for x in shifts]), self.before)
 
 
 def prepare_outages(outages: pd.DataFrame, until: int | None = None) -> pd.DataFrame:
@@ -147,12 +110,6 @@ def region_key(text) -> str | None:
 def same_place(a: str | None, b: str | None) -> bool:
     """Region keys that may name the same place: either is None, or one contains the other."""
     return a is None or b is None or f" {a} " in f" {b} " or f" {b} " in f" {a} "
-
-
-def same_place_mask(key: str | None, keys: np.ndarray) -> np.ndarray:
-    """same_place(key, k) for every k of an array of region keys."""
-    verdict = {k: same_place(key, k) for k in set(keys)}
-    return np.fromiter((verdict[k] for k in keys), dtype=bool, count=len(keys))
 
 
 def find_coincidences(outages: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from monitor.errors import InputError
 from monitor.frames import EVENT_KINDS
 from monitor.timeutil import parse_duration
 
-MAX_PERMUTATIONS = 100_000  # each country keeps one rotation index per permutation
+MAX_PERMUTATIONS = 100_000  # shifts evaluated per row: memory grows with episodes x shifts
 
 # kind -> (before, after). Shutdown reports are outages, never calendar events, so they have none.
 DEFAULT_WINDOWS: dict[str, tuple[str, str]] = {
@@ -41,16 +41,20 @@ DEFAULT_WINDOWS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class CorrelateParams:
-    """How coincidences are flagged and how their significance is tested."""
+    """How coincidences are flagged and how their significance is tested.
+
+    `permutations` caps the shifts of the calendar the test evaluates (all of them are evaluated;
+    when more fit in the span, the shift unit grows). `seed` is kept so that existing configs and
+    stored runs stay readable: the shift test is exhaustive and draws nothing at random.
+    """
 
     windows: dict = field(default_factory=dict)        # kind -> {"before": "6h", "after": "1h"}
     window_before: pd.Timedelta | None = None          # overrides every kind's `before`
     window_after: pd.Timedelta | None = None           # overrides every kind's `after`
-    permutations: int = 10000                          # rotations of the calendar (at most)
-    seed: int = 20200916                               # fixed, reported with every result
-    shift_unit: pd.Timedelta = pd.Timedelta("7D")      # rotations by whole weeks keep weekday and hour
-    alpha: float = 0.05                                # significance level, also sets the CI level
-    min_outages: int = 3                               # fewer: "too few outages to conclude"
+    permutations: int = 10000                          # shifts of the calendar evaluated (at most)
+    seed: int = 20200916                               # unused (the test is exhaustive), see above
+    alpha: float = 0.05                                # one family per run, Benjamini-Hochberg
+    min_outages: int = 3                               # episodes; fewer: "too few to test"
     min_events: int = 3                                # fewer: "too few events to conclude"
 
     def __post_init__(self):
@@ -85,8 +89,6 @@ class CorrelateParams:
             raise InputError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not 0 < self.alpha < 1:
             raise InputError(f"alpha must be between 0 and 1, got {self.alpha!r}")
-        if pd.Timedelta(self.shift_unit) < pd.Timedelta("1s"):
-            raise InputError(f"shift_unit must be at least one second, got {self.shift_unit!r}")
         if self.min_outages < 1 or self.min_events < 1:
             raise InputError("min_outages and min_events must be at least 1")
         for what in ("window_before", "window_after"):
@@ -102,10 +104,11 @@ class CorrelateParams:
 
     def to_dict(self) -> dict:
         """JSON-ready parameters as stored with a run (windows resolved for every kind)."""
-        windows = {kind: {"before": _text(self.window(kind)[0]), "after": _text(self.window(kind)[1])}
+        windows = {kind: {"before": duration_text(self.window(kind)[0]),
+                          "after": duration_text(self.window(kind)[1])}
                    for kind in self._resolved}
         return {"windows": windows, "permutations": self.permutations, "seed": self.seed,
-                "shift_unit": _text(self.shift_unit), "alpha": self.alpha,
+                "alpha": self.alpha,
                 "min_outages": self.min_outages, "min_events": self.min_events}
 
 
@@ -117,7 +120,7 @@ def _duration(value, what: str) -> pd.Timedelta:
     return parse_duration(value, what=what)
 
 
-def _text(td: pd.Timedelta) -> str:
+def duration_text(td: pd.Timedelta) -> str:
     """A Timedelta as the shortest duration text parse_duration reads back: '1D', '6h', '90m', '30s'."""
     seconds = int(pd.Timedelta(td).total_seconds())
     for unit, size in (("D", 86400), ("h", 3600), ("m", 60)):

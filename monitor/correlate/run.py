@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from monitor.correlate.coincidences import DAY, find_coincidences, prepare_events, prepare_outages
+from monitor.correlate.episodes import episode_index, find_episodes
 from monitor.correlate.params import CorrelateParams
-from monitor.correlate.significance import Circle, significance
+from monitor.correlate.significance import significance
 from monitor.entities import Entity
 from monitor.errors import InputError
 from monitor.frames import EVENT_KINDS, OUTAGE_COLUMNS
@@ -24,12 +25,14 @@ DETECTED = "detected"
 
 @dataclass(frozen=True)
 class CorrelationResult:
-    """One stored run: its id, the parameters as stored, the flags and the summaries."""
+    """One stored run: its id, the parameters as stored, the flags, the summaries, and the
+    episodes (EPISODE_COLUMNS: what the tests count; rebuild them with find_episodes)."""
 
     run_id: int
     params: dict
     coincidences: pd.DataFrame
     summary: pd.DataFrame
+    episodes: pd.DataFrame | None = None
 
 
 def correlate(outages: pd.DataFrame, events: pd.DataFrame, params: CorrelateParams | None = None,
@@ -45,11 +48,13 @@ def correlate(outages: pd.DataFrame, events: pd.DataFrame, params: CorrelatePara
     lo, hi = analysis_span(outages, events, params, start, end)
     outages = _starting_in(outages, lo, hi)
     prepared_outages = prepare_outages(outages, until=hi)
+    prepared_outages["episode"] = episode_index(prepared_outages["country"].to_numpy(dtype=object),
+                                                prepared_outages["a"].to_numpy(), prepared_outages["b"].to_numpy(),
+                                                prepared_outages["outage_id"].to_numpy(dtype=object))
     prepared_events = prepare_events(_overlapping(events, lo, hi), params)
     flags = find_coincidences(prepared_outages, prepared_events)
-    circle = Circle.of(lo, hi, int(pd.Timedelta(params.shift_unit).total_seconds()))
     spans = None if observed is None else {c: (_seconds(a), _seconds(b)) for c, (a, b) in observed.items()}
-    return flags, significance(prepared_outages, prepared_events, circle, params, spans)
+    return flags, significance(prepared_outages, prepared_events, lo, hi, params, spans)
 
 
 def analysis_span(outages: pd.DataFrame, events: pd.DataFrame, params: CorrelateParams,
@@ -130,12 +135,15 @@ def run_correlation(store, outages_source: str = DETECTED, countries=None, kinds
         log.warning("no signals stored for %s: no outage could be detected there, so %s left out of the "
                     "tests", ", ".join(unseen), "it is" if len(unseen) == 1 else "they are")
     flags, summary = correlate(outages, events, params, from_epoch([lo])[0], from_epoch([hi])[0], observed)
-    stored = dict(params.to_dict(), outages=outages_source, countries=sorted(countries or []) or None,
+    episodes = find_episodes(prepare_outages(_starting_in(outages, lo, hi), until=hi))
+    stored = dict(params.to_dict(), outages=outages_source, unit="episodes",
+                  episodes={"outages": int(episodes["n_outages"].sum()), "episodes": len(episodes)},
+                  countries=sorted(countries or []) or None,
                   kinds=sorted(kinds or []) or None, span=[iso(from_epoch([lo])[0]), iso(from_epoch([hi])[0])],
                   observed={c: [iso(a), iso(b)] for c, (a, b) in sorted((observed or {}).items())
                             if not countries or c in countries} or None)
     run_id = store.write_correlation(stored, flags, summary, started=started)
-    return CorrelationResult(run_id, stored, flags, summary)
+    return CorrelationResult(run_id, stored, flags, summary, episodes)
 
 
 def load_outages(store, source: str, countries=None, start=None, end=None) -> pd.DataFrame:

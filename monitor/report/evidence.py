@@ -22,12 +22,11 @@ from monitor.report import fmt
 from monitor.report.attribution import attribution
 from monitor.report.context import DigestData, IncidentData, digest_context, incident_context
 from monitor.report.significance import _of as _rows_of  # the rows significance_rows shows
-from monitor.report.significance import headline_rows
+from monitor.report.significance import headline_rows, no_effect_inside
 from monitor.timeutil import iso
 
 SCHEMA = "outage-monitor/evidence/1"
 UNITS = {**COUNT_UNITS, **MARK_UNITS}   # datasources drawn in their own units
-CHANCE_LEVEL = 0.95   # the Poisson range drawn by the coincidence chart
 
 
 def plain(value):
@@ -95,19 +94,20 @@ def stat_evidence(row: dict) -> dict:
     interval = None
     if not fmt.missing(row.get("ci_low")) and not fmt.missing(row.get("ci_high")):
         interval = f"{fmt.fmt_figure(row['ci_low'])}–{fmt.fmt_figure(row['ci_high'])}"
-    spans_one = interval is not None and float(row["ci_low"]) <= 1 <= float(row["ci_high"])
+    new_run = "excess" in row and not fmt.missing(row.get("excess"))
     if note:
         text = note
     else:
         text = (f"{fmt.fmt_figure(row.get('observed'))} observed, {fmt.fmt_num(row.get('expected'), 2)} expected "
                 f"by chance (p = {fmt.fmt_p(row.get('p_value'))}, adjusted {fmt.fmt_p(row.get('p_adjusted'))})")
         if interval:
-            text += f"; rate ratio {fmt.fmt_figure(row.get('rate_ratio'))}, interval {interval}"
+            text += (f"; excess {fmt.fmt_figure(row.get('excess'))} episodes, interval {interval}" if new_run
+                     else f"; rate ratio {fmt.fmt_figure(row.get('rate_ratio'))}, interval {interval}")
     caveats = []
     if not fmt.missing(row.get("fragile")) and bool(row.get("fragile")):
         caveats.append("the correlator flags this verdict as fragile")
-    if spans_one and row.get("verdict") == "significant":
-        caveats.append("the rate ratio's interval includes 1 (no association)")
+    if interval is not None and no_effect_inside(row) and row.get("verdict") == "significant":
+        caveats.append("the interval includes no effect (no association)")
     return {"method": method, "verdict": fmt.clean(row.get("verdict")) or None, "text": text,
             "caveats": caveats, "row": plain(row)}
 
@@ -401,9 +401,8 @@ def _digest_charts(e: dict, data: DigestData, files: dict) -> list[dict]:
                "above each row, one lane per kind of event."}]
     summary = headline_rows(pd.DataFrame(data.run["summary"]) if data.run else pd.DataFrame(), data.countries)
     if not summary.empty and {"observed", "expected"} <= set(summary.columns):
-        charts.append({"file": files.get("coincidences"), "alt": "Observed and expected coincidences per country and "
-                       "event kind (the permutation test where the run has it), with the "
-                       f"{fmt.fmt_pct(CHANCE_LEVEL)} range expected by chance."})
+        charts.append({"file": files.get("coincidences"), "alt": "Observed and expected coincidences per country, event kind and "
+                       "relation, with the range chance gives (the counts the test does not call significant)."})
     return charts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
+from monitor.correlate import SUMMARY_COLUMNS
 from monitor.events.importer import import_events
 from monitor.store import open_store
 
@@ -34,10 +36,11 @@ def test_json_flags_the_kabiri_event_with_relation_and_offset(db, capsys):
     assert flag["outage_end"] == "2020-09-16T15:40:00Z" and flag["event_kind"] == "opposition_event"
     assert flag["event_start"] == "2020-09-15T19:00:00Z" and flag["event_title"].startswith("Muhiddin Kabiri")
     assert flag["relation"] == "during" and flag["offset_minutes"] == 1180.0
-    for row in doc["summary"]:
-        assert {"country", "kind", "n_outages", "n_events", "observed", "expected", "rate_ratio", "ci_low",
-                "ci_high", "p_value", "p_adjusted", "method", "verdict", "note"} <= set(row)
-    assert {r["verdict"] for r in doc["summary"]} == {"insufficient"}
+    assert all(set(row) == set(SUMMARY_COLUMNS) for row in doc["summary"])
+    [single] = [r for r in doc["summary"] if r["kind"] == "opposition_event"]
+    assert single["verdict"] == "single case" and single["relation"] == "any" and single["observed"] == 1
+    assert single["p_value"] is None and single["ci_low"] is None and 0 < single["chance"] < 1
+    assert "not a p-value" in single["note"]
     assert doc["params"]["outages"] == "starter" and doc["params"]["countries"] == ["TJ"]
 
 
@@ -45,7 +48,7 @@ def test_table_output_and_stored_run(db, capsys):
     assert main(["--db", db, "correlate", "--outages", "starter", "--country", "tj"]) == 0
     out = capsys.readouterr().out
     assert "1 coincidence(s)" in out and "during" in out and "1180" in out
-    assert "too few to conclude anything" in out
+    assert "single case" in out and "(1 outage(s), 1 episode(s))" in out and "not a p-value" in out
     store = open_store(db)
     try:
         assert store.read_coincidences()["event_uid"].tolist() == ["tj-2020-09-16-kabiri-gwu"]
@@ -85,3 +88,30 @@ def test_subprocess(db):
                            "--country", "TJ"], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Muhiddin Kabiri" in proc.stdout and "during" in proc.stdout
+
+
+def test_no_row_printed_significant_beside_an_interval_that_includes_no_effect(tmp_path, capsys):
+    """Exam shutdowns of IODA's list: the table never shows 'significant' with ci_low <= 0, nor an
+    interval above 0 without it, in the table and in the notes."""
+    url = f"sqlite:///{tmp_path}/ioda.db"
+    store = open_store(url)
+    import_events(store, str(REPO / "data/ioda-outages/ioda_investigated_outages_cleaned_phase1+2.csv"),
+                  fmt="ioda-outages")
+    import_events(store, str(REPO / "data/events/exams.csv"))
+    store.close()
+    assert main(["--db", url, "correlate", "--outages", "ioda-outages", "--kind", "exam"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["country", "kind", "relation"])
+    ends = [m.end() for m in re.finditer(r"\S+", lines[header])]  # pandas right-aligns every column
+    names = lines[header].split()
+    rows = []
+    for line in lines[header + 1:]:
+        if not line.strip():
+            break
+        rows.append({n: line[a:b].strip() for n, a, b in zip(names, [0] + ends[:-1], ends)})
+    assert len(rows) == 6 and sum(r["verdict"] == "significant" for r in rows) == 2
+    for r in rows:
+        if r["ci_low"] != "-":
+            assert (float(r["ci_low"]) > 0) == (r["verdict"] == "significant"), r
+    notes = [line for line in lines if line.endswith(": significant") or ": significant;" in line]
+    assert len(notes) == 2 and all(re.search(r"interval \+[1-9]\d* to", n) for n in notes), notes

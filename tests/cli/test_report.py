@@ -56,7 +56,7 @@ def test_incident_html_end_to_end(pipeline, tmp_path, capsys):
     assert f"Start {outage['start']:%Y-%m-%dT%H:%M}Z = {local:%Y-%m-%d %H:%M} Asia/Tehran (UTC+03:30)" in text
     coinciding = text[text.index("Events"):text.index("The numbers behind")]
     assert PROTEST in coinciding and " during " in coinciding
-    assert "too few to conclude anything" in coinciding      # one outage: the correlator says so
+    assert "A single episode: no test is possible" in coinciding   # one outage: the correlator says so
 
 
 def test_incident_markdown_by_id_writes_chart_and_csv_alongside(pipeline, tmp_path, capsys):

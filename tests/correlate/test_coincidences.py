@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.correlate.coincidences import (EventSet, find_coincidences, prepare_events, prepare_outages,
+from monitor.correlate.coincidences import (find_coincidences, prepare_events, prepare_outages,
                                             region_key, related, same_place)
 from monitor.correlate.params import CorrelateParams
 from monitor.frames import COINCIDENCE_COLUMNS
@@ -143,14 +143,3 @@ def test_vectorised_search_agrees_with_the_rule_pair_by_pair(outages, events, se
     assert set(zip(got["outage_id"], got["event_uid"], got["relation"], got["offset_minutes"])) == \
         _brute_force(po, pe, params)
     assert len(got) > 20  # the random layout does produce coincidences to compare
-
-
-def test_event_set_hits_match_pairs(outages, events):
-    rng = np.random.default_rng(3)
-    s = rng.integers(0, 10**6, 200)
-    reach = s + rng.integers(1, 30000, 200)
-    es = EventSet.build(s, reach, before=5000)
-    a = rng.integers(0, 10**6, 500)
-    b = a + rng.integers(1, 20000, 500)
-    expected = [any(related(x, y, int(si), int(ri), 5000, 0) for si, ri in zip(s, reach)) for x, y in zip(a, b)]
-    assert es.hits(a, b).tolist() == expected

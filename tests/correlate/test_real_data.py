@@ -15,6 +15,7 @@ import pytest
 
 from monitor.correlate import CorrelateParams, correlate, run_correlation
 from monitor.correlate.run import load_outages
+from monitor.correlate.single_case import SINGLE_CASE_CAVEAT, single_case_chance
 from monitor.events.importer import import_events
 from monitor.store import open_store
 
@@ -35,7 +36,7 @@ def store(tmp_path_factory):
 
 
 def rows(summary: pd.DataFrame) -> pd.DataFrame:
-    return summary.set_index(["country", "kind", "method"])
+    return summary.set_index(["country", "kind", "relation"])
 
 
 def test_exam_calendar_imports_cleanly(store):
@@ -48,34 +49,37 @@ def test_exam_calendar_imports_cleanly(store):
 
 
 @pytest.mark.parametrize("country", ["IQ", "SY"])
-def test_ioda_hand_checked_exam_shutdowns_are_strongly_significant(store, country):
+def test_ioda_hand_checked_exam_shutdowns_are_significant_during_exam_days(store, country):
     result = run_correlation(store, "ioda-outages", countries=["IQ", "SY"], kinds=["exam"])
     s = rows(result.summary).loc[(country, "exam")]
-    assert s.loc["eca-precursor", "p_adjusted"] < 1e-4
-    assert s.loc["permutation", "p_adjusted"] < 0.05
-    assert (s.loc[["eca-precursor", "permutation"], "verdict"] == "significant").all()
-    assert s.loc["eca-precursor", "ci_low"] > 2           # at least twice the chance rate
-    flagged = result.coincidences[result.coincidences["country"] == country]
-    assert flagged["outage_id"].nunique() == s.loc["eca-precursor", "observed"] >= 10
+    assert s.loc["during", "verdict"] == "significant" and s.loc["during", "p_adjusted"] < 0.05
+    assert s.loc["during", "ci_low"] >= 2                 # at least two episodes more than chance
+    assert s.loc["during", "shift_unit"] == "1D"          # an all-day calendar: shifted by whole days
+    assert (s.loc[["before", "after"], "verdict"] == "not significant").all()
+    assert (result.summary["tests"] == 6).all()           # one family: 2 countries x 3 relations
+    flagged = result.coincidences[(result.coincidences["country"] == country)
+                                  & (result.coincidences["relation"] == "during")]
+    assert flagged["outage_id"].nunique() >= s.loc["during", "observed"] >= 10
 
 
-def test_syria_exam_shutdowns_beat_every_rotation_of_the_calendar(store):
+def test_syria_exam_shutdowns_beat_every_shift_of_the_calendar(store):
     s = rows(run_correlation(store, "ioda-outages", countries=["SY"], kinds=["exam"]).summary)
-    perm = s.loc[("SY", "exam", "permutation")]
-    assert perm["p_value"] == pytest.approx(1 / (perm["permutations"] + 1))   # the smallest p possible
+    during = s.loc[("SY", "exam", "during")]
+    assert during["p_value"] == pytest.approx(1 / during["shifts"])   # the smallest p possible
 
 
 def test_calendar_rows_that_do_not_cite_ioda_still_agree_with_ioda(store):
     """Some STOP exam rows cite IODA's dashboard, so those share a source with IODA's list. Without
-    them (55 of 191 calendar rows remain), Syria's exam shutdowns are still significant by every
-    precursor test. (Iraq's are then only significant analytically: see the provenance note.)"""
+    them (55 of 191 calendar rows remain), Syria's exam shutdowns are still significant; Iraq's are
+    not (7 of 57 episodes against 2.3 by chance): see the provenance note."""
     outages = load_outages(store, "ioda-outages", countries=["IQ", "SY"])
     exams = store.read_events(sources=["exams"])
     independent = exams[exams["description"].str.contains("cite IODA: no")]
     assert 0 < len(independent) < len(exams)
     s = rows(correlate(outages, independent)[1])
-    assert (s.loc[("SY", "exam"), "verdict"].drop("eca-trigger") == "significant").all()
-    assert s.loc[("all", "exam", "permutation"), "verdict"] == "significant"
+    assert s.loc[("SY", "exam", "during"), "verdict"] == "significant"
+    assert s.loc[("IQ", "exam", "during"), "verdict"] == "not significant"
+    assert s.loc[("IQ", "exam", "during"), "ci_low"] <= 0
 
 
 def test_stop_exam_shutdowns_against_their_own_calendar(store):
@@ -83,7 +87,7 @@ def test_stop_exam_shutdowns_against_their_own_calendar(store):
     day-resolution reports, local days and regions go through."""
     s = rows(run_correlation(store, "stop", countries=["IQ", "SY"], kinds=["exam"]).summary)
     for country in ("IQ", "SY"):
-        assert (s.loc[(country, "exam"), "verdict"] == "significant").all()
+        assert s.loc[(country, "exam", "during"), "verdict"] == "significant"
 
 
 def test_tajikistan_outage_flags_the_kabiri_event(store):
@@ -97,9 +101,15 @@ def test_tajikistan_outage_flags_the_kabiri_event(store):
     assert flag["relation"] == "during"
     assert flag["event_start"] == pd.Timestamp("2020-09-15 19:00", tz="UTC")
     assert flag["offset_minutes"] == 19 * 60 + 40
-    # one outage and one event: flagged, but nothing can be concluded about chance
-    assert (result.summary["verdict"] == "insufficient").all()
-    assert result.summary["note"].str.contains("too few to conclude anything").all()
+    # one outage: flagged, no test, but the chance of such a coincidence with its caveat
+    [single] = result.summary[result.summary["kind"] == "opposition_event"].to_dict("records")
+    assert single["verdict"] == "single case" and single["observed"] == 1 and pd.isna(single["p_value"])
+    events = store.read_events(countries=["TJ"], kinds=["opposition_event"], sources=["starter"])
+    lo, hi = (pd.Timestamp(t) for t in result.params["span"])
+    before, after = CorrelateParams().window("opposition_event")
+    assert single["chance"] == pytest.approx(
+        single_case_chance(pd.Timedelta("1h"), events, lo, hi, before, after))
+    assert SINGLE_CASE_CAVEAT in single["note"]
 
 
 def test_tajikistan_election_is_outside_the_outage_span(store):

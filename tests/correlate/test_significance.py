@@ -1,4 +1,5 @@
-"""Significance on synthetic calendars whose answer is known, and the pieces it is built from."""
+"""Verdicts on synthetic calendars whose answer is known: one row per relation, one BH family,
+intervals that agree with verdicts, fragility, too little data, single cases."""
 
 from __future__ import annotations
 
@@ -7,190 +8,149 @@ import pandas as pd
 import pytest
 
 from monitor.correlate import SUMMARY_COLUMNS, CorrelateParams, correlate
-from monitor.correlate.coincidences import EventSet
-from monitor.correlate.significance import Circle, _circle_share, _trigger
+from monitor.correlate.significance import excess_interval
 
-T0 = pd.Timestamp("2016-01-04", tz="UTC")  # a Monday
-DAYS = 4 * 364                             # 208 whole weeks
+T0 = pd.Timestamp("2016-01-04", tz="UTC")
+DAYS = 365
 T1 = T0 + pd.Timedelta(days=DAYS)
 
 
 def summary_of(outages, events, params=None, start=T0, end=T1):
-    return correlate(outages, events, params or CorrelateParams(permutations=999), start, end)[1] \
-        .set_index(["country", "kind", "method"])
+    return correlate(outages, events, params or CorrelateParams(), start, end)[1]
 
 
-def test_events_at_outage_starts_give_tiny_p_values(outages, events, times):
+def by_relation(summary, country="SY", kind="opposition_event"):
+    return summary[(summary["country"] == country) & (summary["kind"] == kind)].set_index("relation")
+
+
+def test_reactions_to_events_are_found_with_the_smallest_p(outages, events, times):
     rng = np.random.default_rng(1)
-    starts = times(rng, 40, T0, DAYS)
-    s = summary_of(outages(starts), events(starts[::2] - pd.Timedelta("10min")))
-    row = s.loc[("SY", "opposition_event")]
-    assert list(row.reset_index().columns) == [c for c in SUMMARY_COLUMNS if c not in ("country", "kind")] \
-        and len(row) == 3
-    assert row.loc["eca-precursor", "observed"] == 20 and row.loc["eca-precursor", "p_value"] < 1e-15
-    assert row.loc["eca-trigger", "observed"] == 20 and row.loc["eca-trigger", "p_value"] < 1e-15
-    perm = row.loc["permutation"]
-    assert perm["permutations"] == 207                   # every other weekly rotation of 208 weeks
-    assert perm["p_value"] == pytest.approx(1 / 208)     # none of them reaches 20: the smallest p possible
-    assert (row["verdict"] == "significant").all()
-    assert (row["rate_ratio"] > 10).all() and (row["ci_low"] > 5).all()
+    starts = times(rng, 40, T0, DAYS - 2)
+    s = summary_of(outages(starts), events(starts[::2] - pd.Timedelta("40min")))
+    assert list(s.columns) == SUMMARY_COLUMNS and len(s) == 3
+    after = by_relation(s).loc["after"]                    # outages begin 40 min after 20 of the events
+    assert after["observed"] == 20 and after["verdict"] == "significant"
+    # only the calendar itself and its shifts 1 h and 2 h earlier keep every event within 3 h
+    # before its outage: no other shift comes close
+    assert after["p_value"] == pytest.approx(3 / after["shifts"])
+    assert after["shift_unit"] == "1h" and after["shifts"] == DAYS * 24   # no daily rhythm: hourly shifts
+    assert after["ci_low"] >= 10 and after["ci_high"] <= 20 and after["excess"] > 15
+    assert by_relation(s).loc["before", "verdict"] == "not significant"
+    assert (s["tests"] == 3).all() and set(s["relation"]) == {"during", "before", "after"}
 
 
-def _rejection_rates(outages, events, times, clustered: bool, related: float, n: int, seed: int) -> pd.DataFrame:
-    """Share of n random calendars (a fraction `related` of their events at outage starts) with
-    p <= 0.05 and p <= 0.5, per method."""
-    rng = np.random.default_rng(seed)
-    out_starts = times(rng, 100, T0, DAYS, clustered=clustered)
-    out = outages(out_starts)
-    p_values = []
-    for _ in range(n):
-        ev = times(rng, 60, T0, DAYS, clustered=clustered)
-        k = int(related * len(ev))
+def test_the_span_is_not_padded_and_expected_is_the_mean_over_every_shift(outages, events):
+    """8 days of data at all times of day: the calendar wraps at 8 days (not 14), and the expected
+    count is the average of the count over all 192 hourly shifts, computed here by brute force."""
+    start = T0 + pd.Timedelta("30min")
+    out_starts = [start + pd.Timedelta(hours=h) for h in (1, 28, 55, 82, 109, 136, 163, 186)]
+    ev_starts = [start + pd.Timedelta(hours=h) for h in (2, 31, 68, 105, 142)]
+    s = by_relation(summary_of(outages(out_starts, hours=2), events(ev_starts, kind="protest"),
+                               start=T0, end=T0 + pd.Timedelta("8D")), kind="protest")
+    period = 8 * 24
+    a = np.array([(t - T0) / pd.Timedelta("1h") for t in out_starts])
+    e = np.array([(t - T0) / pd.Timedelta("1h") for t in ev_starts])
+    counts = [sum(any(0 < ((x + k) % period) - o <= 2 for x in e) for o in a) for k in range(period)]
+    assert s.loc["before", "shifts"] == period
+    assert s.loc["before", "expected"] == pytest.approx(np.mean(counts))
+
+
+def test_interval_excludes_no_effect_exactly_when_significant(outages, events, times):
+    rng = np.random.default_rng(4)
+    seen = set()
+    for i in range(40):
+        starts = times(rng, 30, T0, DAYS - 2, clustered=i % 2 == 0)
+        ev = times(rng, 20, T0, DAYS - 2)
+        k = i % 5  # 0 to 4 events placed just after an outage start
         if k:
-            ev = ev[k:].append(pd.DatetimeIndex(rng.choice(out_starts, k, replace=False)) + pd.Timedelta("1h"))
-        s = summary_of(out, events(ev, kind="election"))
-        p_values.append(s["p_value"].droplevel([0, 1]))
-    p = pd.DataFrame(p_values)
-    return pd.DataFrame({"alpha_05": (p <= 0.05).mean(), "alpha_50": (p <= 0.5).mean()})
+            ev = ev[k:].append(pd.DatetimeIndex(starts[:k]) + pd.Timedelta("10min"))
+        s = summary_of(outages(starts), events(ev.sort_values(), kind="protest"))
+        tested = s[s["p_value"].notna()]
+        assert ((tested["ci_low"] > 0) == (tested["verdict"] == "significant")).all(), tested
+        assert (tested["ci_low"] <= tested["excess"] + 1).all() and (tested["excess"] - 1 <= tested["ci_high"]).all()
+        seen |= set(tested["verdict"])
+    assert seen == {"significant", "not significant"}
 
 
-def test_unrelated_calendars_are_rarely_significant(outages, events, times):
-    """200 calendars unrelated to the outages: under the null the share with p <= 0.05 is about
-    5 % (at most: counts are discrete). Binomial(200, 0.05) exceeds 20 (10 %) with probability
-    3e-4, so the bound cannot pass by the luck of one draw; and at alpha 0.5 about half reject,
-    so the p-values are spread over [0, 1], not stuck at 1 (a test that never rejects would fail)."""
-    rates = _rejection_rates(outages, events, times, clustered=False, related=0.0, n=200, seed=11)
-    assert (rates["alpha_05"] <= 0.10).all(), rates
-    assert rates.loc["permutation", "alpha_05"] > 0
-    assert rates["alpha_50"].between(0.3, 0.7).all(), rates
+def test_excess_interval_inverts_the_shift_test():
+    counts = np.array([7] + [0] * 50 + [1] * 30 + [2] * 15 + [3] * 4)  # observed 7, null mostly 0-3
+    assert excess_interval(counts, 0.05) == (7 - 3 + 1, 7 + 1 - 1)     # P(count >= 3) = 5/100 <= 0.05
+    assert excess_interval(counts, 0.01)[0] == 7 - 4 + 1               # 3 is not beyond 1 %: 4 is
 
 
-def test_permutation_test_holds_when_outages_and_events_cluster(outages, events, times):
-    """Outages and events in bursts (as exam seasons and protest waves are): the rotation test keeps
-    its level where an independence assumption would not."""
-    rates = _rejection_rates(outages, events, times, clustered=True, related=0.0, n=200, seed=12)
-    assert rates.loc["permutation", "alpha_05"] <= 0.10, rates
-    assert rates.loc["permutation", "alpha_50"] >= 0.3, rates
+def test_a_verdict_that_flips_with_the_window_is_fragile(outages, events, times):
+    """Outages 4-5 h before exams: pre-emptive at the default 6 h window and at 12 h, not at 3 h."""
+    rng = np.random.default_rng(6)
+    ev = times(rng, 20, T0, DAYS - 2)
+    starts = (ev - pd.to_timedelta(rng.uniform(4, 5, 20), unit="h")).append(times(rng, 20, T0, DAYS - 2))
+    s = by_relation(summary_of(outages(starts.sort_values(), hours=1), events(ev, kind="exam")), kind="exam")
+    before = s.loc["before"]
+    assert before["window"] == "6h"
+    assert (before["verdict"], before["verdict_half"], before["verdict_double"]) == \
+        ("significant", "not significant", "significant")
+    assert before["fragile"] and "fragile" in before["note"]
+    assert not s.loc["during", "fragile"]
 
 
-def test_calendars_partly_placed_at_outages_are_found(outages, events, times):
-    rates = _rejection_rates(outages, events, times, clustered=False, related=0.25, n=100, seed=13)
-    assert (rates["alpha_05"] >= 0.9).all(), rates
+def test_too_few_episodes_or_events_get_neither_p_nor_interval(outages, events):
+    s = by_relation(summary_of(outages([T0 + pd.Timedelta("10D"), T0 + pd.Timedelta("100D")]),
+                               events([T0 + pd.Timedelta("10D")] * 5)))
+    assert (s["verdict"] == "insufficient data").all()
+    assert s[["p_value", "p_adjusted", "ci_low", "ci_high"]].isna().all().all()
+    assert s["note"].str.contains("too few to test: 2 episode").all()
+    assert s.loc["during", "observed"] == 1
 
 
-def test_too_few_outages_or_events_are_said_plainly(outages, events):
-    s = summary_of(outages([T0 + pd.Timedelta("10D"), T0 + pd.Timedelta("400D")]),
-                   events([T0 + pd.Timedelta("10D")] * 5))
-    assert (s["verdict"] == "insufficient").all()
-    assert s["p_value"].isna().all() and s["p_adjusted"].isna().all()
-    assert s["note"].str.startswith("too few to conclude anything: 2 outage(s)").all()
-    assert (s.loc[("SY", "opposition_event", "eca-precursor"), "observed"]) == 1
+def test_a_short_span_with_a_daily_rhythm_is_too_short(outages, events):
+    """Nightly cuts over 12 days: shifts by whole days only, 12 of them, p cannot reach 0.05."""
+    starts = [T0 + pd.Timedelta(days=d, hours=1) for d in range(12)]
+    s = by_relation(summary_of(outages(starts), events(starts), start=T0, end=T0 + pd.Timedelta("12D")))
+    assert (s["verdict"] == "insufficient data").all() and (s["shift_unit"] == "1D").all()
+    assert s["note"].str.contains("allows 12 shift").all()
 
 
-def test_a_short_span_cannot_support_a_rotation_test(outages, events):
-    start = T0 + pd.Timedelta("3h")
-    starts = [start + pd.Timedelta(days=d) for d in range(0, 21, 2)]
-    s = summary_of(outages(starts), events(starts), start=T0, end=T0 + pd.Timedelta("21D"))
-    perm = s.loc[("SY", "opposition_event", "permutation")]
-    assert perm["verdict"] == "insufficient" and perm["permutations"] == 2
-    assert "only 3 rotation(s)" in perm["note"]
-    assert s.loc[("SY", "opposition_event", "eca-precursor"), "verdict"] == "significant"
+def test_episodes_count_once(outages, events, times):
+    """Each outage reported four times (a national and three regional rows): 10 episodes, not 40."""
+    rng = np.random.default_rng(9)
+    starts = times(rng, 10, T0, DAYS - 2)
+    rows = pd.concat([outages(starts, region=r, ids=[f"{r}{i}" for i in range(10)])
+                      for r in ("Nationwide", "Zulia", "Mérida", "Táchira")], ignore_index=True)
+    s = summary_of(rows, events(times(rng, 12, T0, DAYS - 2)))
+    assert (s["n_outages"] == 40).all() and (s["n_episodes"] == 10).all()
 
 
-def test_random_rotations_are_reproducible_with_the_seed(outages, events, times):
-    rng = np.random.default_rng(5)
-    out, ev = outages(times(rng, 50, T0, 120)), events(times(rng, 40, T0, 120), kind="protest")
-    hourly = dict(shift_unit=pd.Timedelta("1h"), permutations=300)
-    end = T0 + pd.Timedelta("120D")
-    a = summary_of(out, ev, CorrelateParams(seed=1, **hourly), end=end)
-    b = summary_of(out, ev, CorrelateParams(seed=1, **hourly), end=end)
-    c = summary_of(out, ev, CorrelateParams(seed=2, **hourly), end=end)
-    key = ("SY", "protest", "permutation")
-    assert a.loc[key, "permutations"] == 300 and a.loc[key, "seed"] == 1
-    pd.testing.assert_frame_equal(a, b)
-    assert a.loc[key, "expected"] != c.loc[key, "expected"]
+def test_asn_outages_count_for_the_country_column(outages, events, times):
+    rng = np.random.default_rng(10)
+    starts = times(rng, 12, T0, DAYS - 2)
+    asn = outages(starts).assign(entity="asn/12345", country="SY")
+    s = summary_of(asn, events(starts + pd.Timedelta("30min")))
+    assert by_relation(s).loc["before", "n_episodes"] == 12
+    assert by_relation(s).loc["before", "verdict"] == "significant"
 
 
-def test_rows_per_country_kind_and_overall_with_bh(outages, events, times):
+def test_one_family_over_countries_and_kinds_without_pooled_rows(outages, events, times):
     rng = np.random.default_rng(8)
     frames_out, frames_ev = [], []
     for cc in ("SY", "IQ"):
-        starts = times(rng, 30, T0, DAYS)
+        starts = times(rng, 30, T0, DAYS - 2)
         frames_out.append(outages(starts, country=cc, ids=[f"{cc}{i}" for i in range(30)]))
-        frames_ev += [events(starts[:10], kind="exam", country=cc), events(times(rng, 20, T0, DAYS), country=cc)]
-    flags, summary = correlate(pd.concat(frames_out), pd.concat(frames_ev), CorrelateParams(permutations=999), T0, T1)
-    s = summary.set_index(["country", "kind", "method"])
-    cells = {(c, k) for c, k, _ in s.index}
-    assert cells == {("IQ", "exam"), ("IQ", "opposition_event"), ("IQ", "all"), ("SY", "exam"),
-                     ("SY", "opposition_event"), ("SY", "all"), ("all", "exam"), ("all", "opposition_event"),
-                     ("all", "all")}
-    for method in ("eca-precursor", "eca-trigger", "permutation"):
-        rows = summary[summary["method"] == method]
-        assert (rows["p_adjusted"] >= rows["p_value"] - 1e-15).all()
-    # observed counts are the flags: distinct outages per cell, summed over countries overall
-    for cc in ("SY", "IQ"):
-        exam_flags = flags[(flags["country"] == cc) & (flags["event_kind"] == "exam")]
-        assert s.loc[(cc, "exam", "eca-precursor"), "observed"] == exam_flags["outage_id"].nunique()
-        assert s.loc[(cc, "exam", "eca-trigger"), "observed"] == exam_flags["event_uid"].nunique()
-        assert s.loc[(cc, "all", "permutation"), "observed"] == flags[flags["country"] == cc]["outage_id"].nunique()
-    assert s.loc[("all", "all", "permutation"), "observed"] == flags["outage_id"].nunique()
-    assert s.loc[("all", "exam", "eca-precursor"), "verdict"] == "significant"
+        frames_ev += [events(starts[:10], kind="exam", country=cc), events(times(rng, 20, T0, DAYS - 2), country=cc)]
+    s = summary_of(pd.concat(frames_out, ignore_index=True), pd.concat(frames_ev, ignore_index=True))
+    assert len(s) == 12 and (s["tests"] == 12).all() and "all" not in set(s["country"]) | set(s["kind"])
+    p = s["p_value"].to_numpy()
+    order = np.argsort(p)
+    assert np.all(np.diff(s["p_adjusted"].to_numpy()[order]) >= 0)   # BH keeps the order of p
+    assert (s.loc[s["kind"] == "exam"].set_index(["country", "relation"]).loc[
+        [("SY", "during"), ("IQ", "during")], "verdict"] == "significant").all()
 
 
-def test_circle_share_matches_counting_seconds():
-    rng = np.random.default_rng(2)
-    period = 2000
-    s = np.sort(rng.integers(0, period, 12))
-    reach = s + rng.integers(1, 300, 12)
-    events = EventSet.build(s, reach, before=0)
-    widen = np.array([0, 5, 60, 400, 1500])
-    got = _circle_share(events, widen, period)
-    for w, share in zip(widen, got):
-        covered = np.zeros(period, bool)
-        for a, b in zip(s - w, reach):
-            covered[np.arange(a, b) % period] = True
-        assert share == pytest.approx(covered.mean())
-
-
-def test_trigger_chance_is_the_poisson_form():
-    period = 1000
-    kev = pd.DataFrame({"s": [100], "reach": [150], "before": [20], "region_key": [None]})
-    a, d = np.array([500, 700]), np.array([10, 60])
-    hit, q = _trigger(a, d, np.array([None, None], dtype=object), kev, period)
-    widths = (150 - 100) + np.maximum(20, d - 1)
-    assert not hit[0] and q[0] == pytest.approx(1 - np.exp(-widths.sum() / period))
-
-
-def test_circle_rounds_up_to_whole_units():
-    c = Circle.of(0, 10 * 86400 + 1, 7 * 86400)
-    assert c.rotations == 2 and c.period == 14 * 86400
-
-
-def test_rotated_counts_match_rotating_the_calendar_by_hand(outages, events, times):
-    """The fast path moves outages back instead of the calendar forward, without a modulo; check it
-    against rotating each event around the circle and testing every pair by the reference rule."""
-    from monitor.correlate.coincidences import prepare_events, prepare_outages, related
-    from monitor.correlate.significance import _country_cells
-    rng = np.random.default_rng(4)
-    span = 49
-    out = outages(times(rng, 20, T0, span), hours=5)
-    ev = pd.concat([events(times(rng, 15, T0, span), kind="exam", hours=20),
-                    events(times(rng, 10, T0, span), kind="protest")], ignore_index=True)
-    params = CorrelateParams()
-    po, pe = prepare_outages(out), prepare_events(ev, params)
-    circle = Circle.of(int(T0.timestamp()), int(T0.timestamp()) + span * 86400, 86400)
-    cells, any_cell = _country_cells(po, pe, circle, np.arange(circle.rotations))
-    windows = {k: tuple(int(w.total_seconds()) for w in params.window(k)) for k in ("exam", "protest")}
-    for shift in range(circle.rotations):
-        x = shift * circle.unit
-        hit = {}
-        for kind in windows:
-            kev = pe[pe["kind"] == kind]
-            moved = circle.start + (kev["s"].to_numpy() - circle.start + x) % circle.period
-            length = kev["e"].to_numpy() - kev["s"].to_numpy()
-            hit[kind] = {o.outage_id for o in po.itertuples() for s, n in zip(moved, length)
-                         for copy in (-circle.period, 0, circle.period)
-                         if related(o.a, o.b, s + copy, s + copy + n, *windows[kind])}
-            assert cells[kind].rotated[shift] == len(hit[kind]), (kind, shift)
-        assert any_cell.rotated[shift] == len(hit["exam"] | hit["protest"])
-    assert 0 < any_cell.rotated.min() < any_cell.rotated.max()  # the rotations do change the count
+def test_a_single_outage_is_a_single_case_with_its_chance(outages, events):
+    s = summary_of(outages([T0 + pd.Timedelta("100D 5h")], hours=1),
+                   events([T0 + pd.Timedelta(days=d) for d in (20, 100, 200)], kind="protest"))
+    [row] = s.to_dict("records")
+    assert row["verdict"] == "single case" and row["relation"] == "any" and row["observed"] == 1
+    assert np.isnan(row["p_value"]) and np.isnan(row["ci_low"])
+    # each 1 h event relates the starts from 2 h before it (protest: before 2h) to 12 h after it:
+    # 14 h of the 364 d 23 h where a 1 h outage can start
+    assert row["chance"] == pytest.approx(3 * 14 * 3600 / (DAYS * 86400 - 3600))
+    assert "not a p-value" in row["note"]

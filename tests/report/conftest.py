@@ -51,22 +51,24 @@ def coincidence(event: dict, outage: dict | None = None, relation="during") -> d
     return {c: row[c] for c in COINCIDENCE_COLUMNS}
 
 
-def _summary(country, kind, method, observed, expected, p, verdict, note, n_outages=1, n_events=1) -> dict:
-    """One row in the correlator's schema (monitor.correlate.SUMMARY_COLUMNS)."""
-    return {"country": country, "kind": kind, "method": method, "n_outages": n_outages, "n_events": n_events,
-            "observed": observed, "expected": expected, "coincidence_rate": observed / n_outages,
-            "rate_ratio": observed / expected, "ci_low": 0.5, "ci_high": 60.0, "p_value": p, "p_adjusted": p,
-            "permutations": 1000 if method == "permutation" else None, "seed": 20200916, "verdict": verdict,
-            "note": note}
+def _summary(relation, observed, expected, p, verdict, note, low=None, high=None, fragile=False,
+             n_episodes=12, n_events=9) -> dict:
+    """One IR protest row in the correlator's schema (monitor.correlate.SUMMARY_COLUMNS)."""
+    return {"country": "IR", "kind": "protest", "relation": relation, "window": "12h" if relation == "after" else "",
+            "n_outages": n_episodes + 2, "n_episodes": n_episodes, "n_events": n_events, "observed": observed,
+            "expected": expected, "excess": observed - expected, "ci_low": low, "ci_high": high,
+            "ci_level": 0.967 if p is not None else None, "rate_ratio": observed / expected, "p_value": p,
+            "p_adjusted": p, "tests": 2, "shifts": 30, "shift_unit": "1D", "verdict": verdict,
+            "verdict_half": verdict, "verdict_double": "not significant" if fragile else verdict,
+            "fragile": fragile, "chance": None, "note": note}
 
 
 SUMMARY = [
-    _summary("IR", "protest", "eca-precursor", 1, 0.04, 0.039, "significant",
-             "1 of 1 outages began in the window of an event; 0.04 expected by chance (p = 0.039, adjusted 0.039)"),
-    _summary("IR", "protest", "permutation", 1, 0.05, 0.048, "significant",
-             "1 of 1 outages began in the window of an event; 0.05 expected by chance (p = 0.048, adjusted 0.048)"),
-    _summary("all", "all", "permutation", 1, 0.09, None, "insufficient",
-             "too few to conclude anything: 1 outage(s) and 2 event(s) (at least 3 and 3 needed)", n_events=2),
+    _summary("during", 5, 0.8, 0.033, "significant", "during: 5 of 12 episodes overlapped an event of kind "
+             "protest; 0.8 expected with the calendar shifted (30 shifts by 1D)", low=2, high=5),
+    _summary("before", 4, 0.7, 0.033, "significant", "before: 4 of 12 episodes began within 2h before an event "
+             "of kind protest (pre-emptive); fragile", low=1, high=4, fragile=True),
+    _summary("after", 1, 0.9, None, "insufficient data", "after: too few to test: 2 episode(s)", n_episodes=2),
 ]
 
 

@@ -42,12 +42,12 @@ def test_incident_states_when_in_utc_and_local_and_the_coinciding_protest(iran_s
     assert "Duration 6 d 18 h 40 min" in text
     events = html[html.index('id="events"'):html.index('id="numbers"')]
     rows = re.findall(r"<tr><td class=\"n\">(\d+)</td>(.*?)</tr>", events, flags=re.S)
-    coinciding = [row for n, row in rows if "outage start − event start" in row]
-    assert len(coinciding) == 1 and "Fuel price protests begin across Iran" in coinciding[0]
-    assert '<a href="https://example.org/protests"' in coinciding[0]
-    assert ("<b>eca-precursor</b>: 1 of 1 outages began in the window of an event; 0.04 expected by chance "
-            '(p = 0.039, adjusted 0.039) <span class="note">[significant]</span>') in coinciding[0]
-    assert "<b>permutation</b>: 1 of 1 outages began" in coinciding[0]
+    coinciding = " ".join(row for n, row in rows if "outage start − event start" in row)
+    assert "Fuel price protests begin across Iran" in coinciding
+    assert '<a href="https://example.org/protests"' in coinciding
+    assert ("<b>during</b>: during: 5 of 12 episodes overlapped an event of kind protest; 0.8 expected with "
+            'the calendar shifted (30 shifts by 1D) <span class="note">[significant]</span>') in coinciding
+    assert '<b>pre-emptive (before)</b>: before: 4 of 12' in coinciding and "[significant (fragile)]" in coinciding
     later = [row for n, row in rows if "Unrelated later event" in row]
     assert len(later) == 1 and "not flagged" in later[0]
     summary = text[text.index("In short"):text.index("What, where, when")]
@@ -153,8 +153,8 @@ def test_digest_outages_coincidences_significance_and_countries_without_data(sql
     sig = [r for r in re.findall(r'<tr class="sig">(.*?)</tr>', rendered.text) if 'class="note"' not in r]
     assert len(sig) == 2 and all(">IR<" in r and ">protest<" in r for r in sig)
     full = pd.read_csv(pd.io.common.StringIO(rendered.attachments["digest-html-significance.csv"].decode()))
-    assert len(full) == 3 and "coincidence_rate" in full and "coincidence_rate" not in text   # CSV only
-    assert "too few to conclude anything" in text
+    assert len(full) == 3 and "verdict_half" in full and "verdict_half" not in text   # CSV only
+    assert "too few to test" in text and "significant (fragile)" in text
     assert len(re.findall(r'<img src="data:image/png;base64,', rendered.text)) == 2
     csv = pd.read_csv(pd.io.common.StringIO(rendered.attachments["digest-html.csv"].decode()))
     assert list(csv["outage_id"]) == ["detected:country/IQ:1", OUTAGE_ID]
@@ -163,8 +163,8 @@ def test_digest_outages_coincidences_significance_and_countries_without_data(sql
 def test_markdown_digest(iran_store):
     data = load_digest(iran_store, T("2019-11-01T00:00Z"), T("2019-12-01T00:00Z"), None)
     rendered = render_digest(data, PARAMS, "md", "d")
-    assert "| ★ | IR | protest | permutation |" in rendered.text
-    assert "|  | all | all | permutation |" in rendered.text
+    assert "| ★ | IR | protest | during |" in rendered.text
+    assert "|  | IR | protest | after |" in rendered.text
     assert set(rendered.attachments) == {"d-md.csv", "d-md-significance.csv", "d-md-overview.png",
                                          "d-md-coincidences.png", "d-md.evidence.json"}
 
