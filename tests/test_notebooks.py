@@ -47,7 +47,7 @@ def test_notebook_02_says_what_the_correlator_and_detector_found(tmp_path):
     outages = find_outages(_iran_signals())
     store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
     import_events(store, str(DATA / "events" / "starter.csv"), name="starter")
-    coincidences, _ = correlate(outages, load_events(store, country="IR"))
+    coincidences, summary = correlate(outages, load_events(store, country="IR"))
     store.close()
     assert f"{len(coincidences)} coincidence(s)" in out
     lines = [line for line in out.splitlines() if line.startswith("Coincidence:")]
@@ -58,6 +58,11 @@ def test_notebook_02_says_what_the_correlator_and_detector_found(tmp_path):
         assert "No coincidence" not in out + prose
         for c, line in zip(coincidences.itertuples(), lines):
             assert f"began {c.relation} '{c.event_title}'" in line
+    tests = [line for line in out.splitlines() if line.startswith("Test (")]
+    assert len(tests) == len(summary)
+    for row, line in zip(summary.itertuples(), tests):
+        assert line.startswith(f"Test ({row.country}, {row.kind}, {row.relation}): {row.n_episodes} episode(s)")
+        assert f": {row.verdict}." in line
     for name, seen in outages.iloc[0]["detail"]["datasources"].items():
         assert f"{name}: from {seen['start']} to {seen['end']}" in out
         assert f"depth {seen['depth']:.0%}" in out

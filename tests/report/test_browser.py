@@ -89,7 +89,7 @@ def test_screenshot_shows_the_chart(iran_report, tmp_path):
     pixels = imread(shot)[..., :3]
     assert pixels.shape[:2] == (2000, 1280)
     ioda_blue = np.abs(pixels - np.array([0x1F, 0x78, 0xB4]) / 255).max(axis=2) < 0.06
-    assert ioda_blue.sum() > 200          # the active-probing line: the inline chart was decoded and drawn
+    assert ioda_blue.sum() > 100          # the active-probing line (mostly under the outage shade): the chart was drawn
 
 
 def test_hostile_calendar_entry_stays_inert_in_the_browser(sqlite_store, iran, data_dir, tmp_path):

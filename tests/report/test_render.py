@@ -209,9 +209,10 @@ def test_a_documented_shutdown_gets_an_incident_report_and_a_digest(sqlite_store
     assert "**No measurement.** No measurement of country/TJ is stored" in text
     assert "`outage-monitor collect ioda --entity country/TJ --from 2020-09-15T14:40Z --until 2020-09-17T15:40Z`" in text
     assert "![" not in text and "The numbers behind the chart" not in text
-    # the single-case chance: 1 h outage vs the speech's window [19:00 - 2 h, next day 19:00 + 3 h) over the run's
-    # 4-day span: (29 h + 1 h) / (96 h - 1 h)
-    assert f"{30 / 95:.0%} of the time" in text and "not a p-value" in text
+    # the single-case chance, by the correlator's rule: a 1 h outage starting at t relates to the speech
+    # [15th 19:00, 16th 19:00) for t in (19:00 - max(1 h, 2 h before), max(end, start + 3 h after)), i.e. 26 h,
+    # over the start times of the run's 4-day span: 26 h / (96 h - 1 h)
+    assert f"{26 / 95:.0%} of the time" in text and "not a p-value" in text
     digest = load_digest(sqlite_store, T("2020-09-01T00:00Z"), T("2020-10-01T00:00Z"), ["TJ"], ["starter"])
     assert list(digest.outages["outage_id"]) == ["starter:tj-outage"] and len(digest.coincidences) == 1
     text = render_digest(digest, PARAMS, "md", "tj").text
@@ -275,10 +276,11 @@ def test_single_case_chance_counts_the_calendar_over_the_runs_whole_span(sqlite_
     rendered = render_incident(load_incident(sqlite_store, outage, PARAMS), PARAMS, "html", "x")
     chance = json.loads(rendered.attachments["x-html.evidence.json"])["chance"]
     assert [(c["kind"], c["events"]) for c in chance] == [("protest", 2)]
-    # outage d = 6 d 18 h 40 min, start times t in [11-01, 12-01 - d = 11-24 05:20]; [t, t + d) meets
-    # [11-14 18:30, 11-18 08:30) for t in (11-07 23:50, 11-18 08:30): 10 d 8 h 40 min, and
-    # [11-29 06:00, 11-29 22:00) for t in (11-22 11:20, 11-24 05:20]: 1 d 18 h
-    covered = pd.Timedelta("10D8h40min") + pd.Timedelta("1D18h")
+    # outage d = 6 d 18 h 40 min, start times t in [11-01, 12-01 - d = 11-24 05:20]. By the correlator's
+    # rule an outage relates to [s, e) for t in (min(s - d, s - 2 h), max(e, s + 12 h)): the protest
+    # [11-14 20:30, 11-17 20:30) for t in (11-08 01:50, 11-17 20:30): 9 d 18 h 40 min, and the late one
+    # [11-29 08:00, 11-29 10:00) for t in (11-22 13:20, 11-29 20:00), cut at 11-24 05:20: 1 d 16 h
+    covered = pd.Timedelta("9D18h40min") + pd.Timedelta("1D16h")
     assert chance[0]["share"] == pytest.approx(covered / (pd.Timedelta("30D") - pd.Timedelta("6D18h40min")))
 
 
@@ -289,6 +291,16 @@ def test_caveats_beside_a_verdict_read_from_any_summary_columns():
            "ci_high": 4.57, "p_value": 0.019, "p_adjusted": 0.029, "verdict": "significant", "fragile": True}
     stat = stat_evidence(row)
     assert stat["caveats"] == ["the correlator flags this verdict as fragile",
-                               "the rate ratio's interval includes 1 (no association)"]
+                               "the interval includes no effect (no association)"]
     assert "p = 0.019, adjusted 0.029" in stat["text"] and "interval 0.77–4.57" in stat["text"]
     assert stat_evidence({**row, "ci_low": 1.2, "fragile": float("nan")})["caveats"] == []
+
+
+def test_caveats_read_the_excess_interval_of_shift_test_rows():
+    """Rows of the shift test give an interval for the excess in episodes: no effect is 0, not 1."""
+    from monitor.report.evidence import stat_evidence
+    row = {"relation": "during", "observed": 5, "expected": 0.8, "excess": 4.2, "ci_low": 1, "ci_high": 5,
+           "p_value": 0.002, "p_adjusted": 0.004, "verdict": "significant", "fragile": False}
+    stat = stat_evidence(row)
+    assert stat["caveats"] == [] and "excess 4.2 episodes, interval 1–5" in stat["text"]
+    assert stat_evidence({**row, "ci_low": 0})["caveats"] == ["the interval includes no effect (no association)"]
