@@ -27,6 +27,7 @@ from monitor.events.countries import country_code
 from monitor.events.model import (ParseResult, Skipped, printable, source_from_path, source_name,
                                   validate_events)
 from monitor.http import HttpClient
+from monitor.text import NestingError, load_json
 from monitor.timeutil import epoch, now
 
 log = logging.getLogger("monitor.events")
@@ -222,11 +223,11 @@ def _parse_acled(location: str, http: HttpClient, *, name, country, window, stri
     """A saved ACLED answer (a .json file), or a live query (location `acled` or the API base URL)."""
     if not is_url(location) and location != "acled":
         try:
-            payload = json.loads(_read(location, http))
+            payload = load_json(_read(location, http))
         except json.JSONDecodeError as exc:
             raise InputError(f"{location}, line {exc.lineno}: not JSON ({exc.msg})") from exc
-        except RecursionError as exc:
-            raise InputError(f"{location}: JSON nested too deeply") from exc
+        except NestingError as exc:
+            raise InputError(f"{location}: JSON {exc}") from exc
         records = acled.records_from_payload(payload, location)
     else:
         if not country:
