@@ -84,7 +84,8 @@ def import_events(store, location: str, fmt: str | None = None, country: str | N
                   kind: str | None = None, name: str | None = None,
                   window: tuple[pd.Timestamp | None, pd.Timestamp | None] | None = None,
                   strict: bool | None = None, client: HttpClient | None = None,
-                  env: dict | None = None, replace: bool = False) -> ImportSummary:
+                  env: dict | None = None, replace: bool = False,
+                  limits: ical.IcsLimits = ical.IcsLimits()) -> ImportSummary:
     """Read `location` (path or URL), parse it as `fmt` (guessed when None) and sync it into `store`.
 
     country: default country for ics/csv/yaml events; the only country kept for stop/ioda-outages;
@@ -108,7 +109,7 @@ def import_events(store, location: str, fmt: str | None = None, country: str | N
         name = source_name(name) if name else _default_name(fmt, location)
         strict = fmt not in _LENIENT if strict is None else strict
         parsed = _parse(location, text, fmt, http, name=name, country=country, kind=kind, window=window,
-                        strict=strict, env=env)
+                        strict=strict, env=env, limits=limits)
     events = _in_window(parsed.events, window)
     validate_events(events, location)
     summary = ImportSummary(name, fmt, location, rows=parsed.rows, events=len(events), skipped=parsed.skipped)
@@ -202,14 +203,14 @@ def _sniff_csv(text: str) -> str:
 
 
 def _parse(location: str, text: str | None, fmt: str, http: HttpClient, *, name: str, country, kind, window,
-           strict: bool, env) -> ParseResult:
+           strict: bool, env, limits: ical.IcsLimits) -> ParseResult:
     if fmt == "acled":
         return _parse_acled(location, http, name=name, country=country, window=window, strict=strict, env=env)
     common = {"where": location, "source": name, "strict": strict}
     if fmt == "ics":
         start = window[0] if window[0] is not None else pd.Timestamp("1970-01-01", tz="UTC")
         end = window[1] if window[1] is not None else now() + _ICS_HORIZON
-        return ical.parse_ics(text, window=(start, end), country=country, kind=kind, **common)
+        return ical.parse_ics(text, window=(start, end), country=country, kind=kind, limits=limits, **common)
     if fmt == "csv":
         return curated.parse_csv(text, country=country, kind=kind, **common)
     if fmt == "yaml":

@@ -179,7 +179,8 @@ def events_frame(records: list[dict]) -> pd.DataFrame:
         df[col] = pd.to_datetime(df[col], utc=True).dt.as_unit("s")
     df["all_day"] = df["all_day"].astype(bool)
     for col in _TEXT_COLUMNS:  # NUL, control characters and lone surrogates cleaned on the way in
-        df[col] = df[col].astype(object).map(storable).where(df[col].notna() & (df[col] != ""), None)
+        keep = df[col].notna() & (df[col] != "")
+        df[col] = pd.Series([storable(v) for v in df[col]], index=df.index, dtype=object).where(keep, None)
     return df
 
 
