@@ -12,6 +12,7 @@ the logs, the store's write path and the reports can all use the same rules:
 - `mask_secrets` / `remember_secret`: secrets, their encoded forms and any 8-character run of them
   replaced by `***`, before any shortening (`shorten`).
 - `load_json` / `json_depth`: JSON with a nesting limit, so a `[[[[...` body is a clear error.
+- `LogSanitiser`: a logging filter applying `one_line` and `mask_secrets` to every record.
 
 This module imports nothing from the package, so every layer may use it.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import logging
 import re
 import threading
 import unicodedata
@@ -165,6 +167,25 @@ def mask_secrets(text: str, secrets: Iterable[str] = (), *, remembered: bool = T
             out.append(text[i])
             i += 1
     return "".join(out)
+
+
+class LogSanitiser(logging.Filter):
+    """A handler filter that makes every record safe to print: the message on one printable line
+    with secrets masked, a traceback with its control characters replaced. It works on records
+    from any library (matplotlib's font warnings carry whatever a title held)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            record.msg, record.args = one_line(mask_secrets(record.getMessage())), None
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = printable(mask_secrets(record.exc_text), keep_lines=True)
+            if record.stack_info:
+                record.stack_info = printable(record.stack_info, keep_lines=True)
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is logging's to report
+            pass
+        return True
 
 
 # -- nesting -------------------------------------------------------------------------------------

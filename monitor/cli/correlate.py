@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import sys
 
@@ -12,6 +11,7 @@ from monitor.config import build
 from monitor.correlate import CorrelateParams, run_correlation
 from monitor.errors import InputError
 from monitor.events.countries import country_code
+from monitor.text import json_text, printable
 from monitor.timeutil import parse_duration, parse_time
 
 log = logging.getLogger("monitor.cli.correlate")
@@ -77,8 +77,7 @@ def _print_json(result) -> None:
     doc = {"run_id": result.run_id, "params": result.params,
            "coincidences": frame_records(result.coincidences[FLAG_FIELDS]),
            "summary": frame_records(result.summary[SUMMARY_FIELDS])}
-    json.dump(doc, sys.stdout, indent=1, ensure_ascii=False)
-    sys.stdout.write("\n")
+    sys.stdout.write(json_text(doc) + "\n")
 
 
 def _print_table(result) -> None:
@@ -91,7 +90,7 @@ def _print_table(result) -> None:
                        "offset_minutes"]].copy()
         for col in ("outage_start", "event_start"):
             shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M")
-        shown["event_title"] = shown["event_title"].str.slice(0, 50)
+        shown["event_title"] = [printable(t)[:50] for t in shown["event_title"]]  # feed text: no escapes
         print(shown.to_string(index=False))
     summary = result.summary
     print(f"\nSignificance ({len(summary)} test(s); times UTC; p adjusted by Benjamini-Hochberg per method)")

@@ -52,7 +52,11 @@ def missing_sqlite_file(url: str) -> str | None:
         return None  # opening it gives the clear error
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
-    return None if Path(parsed.database).exists() else parsed.database
+    try:
+        return None if Path(parsed.database).exists() else parsed.database
+    except OSError as exc:  # a name over the system's limit (255 bytes), a path through a file...
+        raise StoreError(f"cannot use store path {parsed.database[:120]}{'...' if len(parsed.database) > 120 else ''}: "
+                         f"{exc.strerror or exc}") from exc
 
 
 class Store:
