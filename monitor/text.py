@@ -48,11 +48,15 @@ def _unsafe(ch: str) -> bool:
 
 def printable(text: Any, keep_lines: bool = False) -> str:
     """Text safe to print on a terminal: control and format characters (escape sequences, bidi
-    overrides, NUL) as U+FFFD; line breaks and tabs as spaces, or kept (\\n, \\r, \\t) with `keep_lines`."""
+    overrides, NUL) as U+FFFD; line breaks and tabs as spaces, or with `keep_lines` tabs kept and
+    every line break as \\n (a bare carriage return would let text overwrite the line before it)."""
+    text = str(text)
+    if keep_lines:
+        text = text.replace("\r\n", "\n")
     out = []
-    for ch in str(text):
+    for ch in text:
         if ch in _LINE_BREAKS:
-            out.append(ch if keep_lines and ch in "\n\r\t" else "\n" if keep_lines else " ")
+            out.append(" " if not keep_lines else "\t" if ch == "\t" else "\n")
         elif ch.isascii() and ch.isprintable():
             out.append(ch)
         else:
@@ -121,14 +125,17 @@ def remembered_secrets() -> frozenset[str]:
 
 def secret_forms(secret: str) -> set[str]:
     """How a secret can come back from a server: as sent, URL-encoded (form and path style),
-    JSON- and HTML-escaped, base64 (Basic auth, SMTP AUTH), and each whitespace-separated part
-    ("Bearer abc..." -> "abc...")."""
-    forms = {secret, quote_plus(secret), quote(secret, safe=""), json.dumps(secret)[1:-1], html.escape(secret)}
-    forms |= {part for part in secret.split() if len(part) >= 6}
-    try:
-        forms.add(base64.b64encode(secret.encode("utf-8")).decode("ascii").rstrip("="))
-    except UnicodeEncodeError:
-        pass
+    JSON- and HTML-escaped, base64 (Basic auth, SMTP AUTH); each form also of what follows an
+    auth scheme and of each whitespace-separated part ("Bearer abc..." -> "abc...")."""
+    forms: set[str] = set()
+    values = {secret} | {part for part in secret.split() if len(part) >= 6}
+    values |= {rest for rest in secret.split(None, 1)[1:] if len(rest) >= 6}  # "Key <token with spaces>"
+    for value in values:
+        forms |= {value, quote_plus(value), quote(value, safe=""), json.dumps(value)[1:-1], html.escape(value)}
+        try:
+            forms.add(base64.b64encode(value.encode("utf-8")).decode("ascii").rstrip("="))
+        except UnicodeEncodeError:
+            pass
     return {f for f in forms if f}
 
 

@@ -50,7 +50,9 @@ def _text_cells(df: pd.DataFrame, clean) -> pd.DataFrame:
     """A copy with `clean` applied to every text cell and column name."""
     out = df.copy()
     out.columns = [clean(c) if isinstance(c, str) else c for c in out.columns]
-    for i, col in enumerate(out.columns):
-        if out.dtypes.iloc[i] == object:
-            out.iloc[:, i] = [clean(v) if isinstance(v, str) else v for v in out.iloc[:, i]]
+    for i in range(out.shape[1]):
+        dtype = out.dtypes.iloc[i]
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            out.isetitem(i, pd.Series([clean(v) if isinstance(v, str) else v for v in out.iloc[:, i]],
+                                      index=out.index, dtype=object))
     return out
