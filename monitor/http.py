@@ -25,7 +25,7 @@ import urllib3
 
 from monitor import __version__
 from monitor.errors import SourceError
-from monitor.text import MAX_JSON_DEPTH, NestingError, load_json, mask_secrets, one_line, remember_secret
+from monitor.text import NestingError, load_json, mask_secrets, one_line, remember_secret
 
 log = logging.getLogger("monitor.http")
 
@@ -114,7 +114,7 @@ class HttpClient:
     # -- internals ---------------------------------------------------------------------------
     def _decode_json(self, body: _Body) -> Any:
         try:
-            return load_json(body.content, MAX_JSON_DEPTH)
+            return load_json(body.content)
         except (ValueError, UnicodeDecodeError) as exc:
             detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) \
                 else str(exc) if isinstance(exc, NestingError) else exc.__class__.__name__

@@ -23,8 +23,6 @@ from monitor.errors import InputError, ParseError
 from monitor.frames import EVENT_COLUMNS, EVENT_KINDS, empty
 from monitor.text import printable, storable  # noqa: F401 - printable re-exported (it lived here)
 
-
-
 _SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 _TEXT_COLUMNS = ("uid", "source", "kind", "country", "region", "title", "url", "description", "raw")
