@@ -94,13 +94,28 @@ def concurrency_table(figures: list[dict]) -> str:
                   "slowest read (s)"], rows)
 
 
+def hostile_input_table(figures: list[dict]) -> str:
+    rows = [[f["calendar"], f"{f['bytes']:,}", f["cpu"], f["seconds"], f["maxrss_mb"], f["exit"],
+             short(f.get("detail", ""), 60)] for f in figures if f["kind"] == "bomb"]
+    return table(["calendar (events import, default limits)", "bytes", "CPU s", "wall s", "peak MB", "exit",
+                  "how it ended"], rows)
+
+
+def secrets_table(figures: list[dict]) -> str:
+    rows = [[f["check"], f["cases"], f["leaked"]] for f in figures if f["kind"] == "secret"]
+    return table(["secret echoed by a server", "cases", "cases showing 8+ characters of it"], rows)
+
+
 def must_be_zero(figures: list[dict]) -> dict[str, int]:
     crash = [f for f in figures if f["kind"] == "crash"]
     return {"points lost": sum(f["lost"] for f in crash), "duplicates": sum(f["duplicates"] for f in crash),
             "points extra or changed": sum(f["extra"] + f["changed"] for f in crash),
             "unexpected exceptions (fuzz)": sum(f["unexpected"] for f in figures if f["kind"] == "fuzz"),
             "database is locked": sum(f["locked"] for f in figures if f["kind"] == "concurrency"),
-            "partial batches seen": sum(f["partial"] for f in figures if f["kind"] == "concurrency")}
+            "partial batches seen": sum(f["partial"] for f in figures if f["kind"] == "concurrency"),
+            "secrets shown (8+ characters)": sum(f["leaked"] for f in figures if f["kind"] == "secret"),
+            "calendars over 10 s of CPU or 500 MB": sum(f["cpu"] > 10 or f["maxrss_mb"] >= 500
+                                                 for f in figures if f["kind"] == "bomb")}
 
 
 def main() -> int:
@@ -126,6 +141,10 @@ def main() -> int:
     print(crash_table(figures), "\n")
     print("## Fuzzing (hypothesis): cases per parser\n")
     print(fuzz_table(figures), "\n")
+    print("## Calendar bombs (issue 19's, each in its own process)\n")
+    print(hostile_input_table(figures), "\n")
+    print("## Secrets echoed around the 200-character cut\n")
+    print(secrets_table(figures), "\n")
     print("## A notebook reading while the collector writes (SQLite)\n")
     print(concurrency_table(figures), "\n")
     zeros = must_be_zero(figures)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from monitor.errors import ConfigError, SourceError
 from monitor.http import HttpClient
+from monitor.text import one_line, remember_secret
 from monitor.timeutil import iso, now
 
 log = logging.getLogger("monitor.alerts")
@@ -157,7 +158,9 @@ class EmailChannel:
             raise SourceError("email", f"SMTP login refused for {p.smtp_user} (code {exc.smtp_code})",
                               where) from None
         except smtplib.SMTPException as exc:
-            raise SourceError("email", f"SMTP refused: {self._scrub(_smtp_reason(exc))}", where) from None
+            # Masked before shortened: an echo straddling the cut must not leave part of the password.
+            raise SourceError("email", f"SMTP refused: {one_line(self._scrub(_smtp_reason(exc)), 200)}",
+                              where) from None
         except OSError as exc:
             raise SourceError("email", f"cannot reach the SMTP server ({exc.strerror or exc.__class__.__name__})",
                               where) from None
@@ -185,6 +188,7 @@ def channels(params: AlertParams, environ=None) -> list[Channel]:
         out.append(WebhookChannel(url, params.webhook_format, params.timeout))
     if params.smtp_host:
         password = env.get(PASSWORD_ENV)
+        remember_secret(password)  # masked in every message built from now on
         if params.smtp_user and not password:
             raise ConfigError(f"[alerts] smtp_user is set but ${PASSWORD_ENV} is not")
         out.append(EmailChannel(params, password))
@@ -296,5 +300,4 @@ def _smtp_reason(exc: smtplib.SMTPException) -> str:
     code = getattr(exc, "smtp_code", None)
     detail = getattr(exc, "smtp_error", b"")
     detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
-    text = " ".join(f"{code or ''} {detail}".split()) or exc.__class__.__name__
-    return text[:200]
+    return " ".join(f"{code or ''} {detail}".split()) or exc.__class__.__name__

@@ -32,6 +32,7 @@ PARAMETER_SECTIONS: dict[str, str] = {
     "report": "monitor.report.params:ReportParams",
     "daemon": "monitor.daemon.params:DaemonParams",
     "alerts": "monitor.alerts:AlertParams",
+    "events": "monitor.events.ical:IcsLimits",
 }
 
 
@@ -71,9 +72,11 @@ class Config:
     report: dict = field(default_factory=dict)
     alerts: dict = field(default_factory=dict)
     daemon: dict = field(default_factory=dict)
+    events: dict = field(default_factory=dict)
 
 
-_TOP_KEYS = {"store", "watch", "sources", "calendars", "detect", "correlate", "report", "alerts", "daemon"}
+_TOP_KEYS = {"store", "watch", "sources", "calendars", "detect", "correlate", "report", "alerts", "daemon",
+             "events"}
 
 
 def load_config(path: str | os.PathLike | None = None) -> Config:
@@ -112,7 +115,8 @@ def parse_config(data: dict, path: Path | None = None) -> Config:
             raise ConfigError(f"{where}: watch.entities[{i}]: {exc}") from exc
     sources = {name: _source(name, table, where) for name, table in _table(data, "sources", where).items()}
     calendars = {name: _calendar(name, table, where) for name, table in _table(data, "calendars", where).items()}
-    sections = {name: _table(data, name, where) for name in ("detect", "correlate", "report", "alerts", "daemon")}
+    sections = {name: _table(data, name, where) for name in ("detect", "correlate", "report", "alerts", "daemon",
+                                                             "events")}
     for name, table in sections.items():
         if name in PARAMETER_SECTIONS:
             build(_resolve(PARAMETER_SECTIONS[name]), table, f"{where}: [{name}]")

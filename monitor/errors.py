@@ -6,9 +6,18 @@ on stderr and exits non-zero, the daemon logs and records it. Anything else esca
 
 from __future__ import annotations
 
+from monitor.text import mask_secrets
+
 
 class MonitorError(Exception):
-    """Base of every error outage-monitor raises on purpose."""
+    """Base of every error outage-monitor raises on purpose.
+
+    The message is built with every credential this process holds masked (`text.remember_secret`),
+    so no log line, CLI error or stored run record made from it can carry one.
+    """
+
+    def __init__(self, *args):
+        super().__init__(*(mask_secrets(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigError(MonitorError):

@@ -25,6 +25,7 @@ import urllib3
 
 from monitor import __version__
 from monitor.errors import SourceError
+from monitor.text import NestingError, load_json, mask_secrets, one_line, remember_secret
 
 log = logging.getLogger("monitor.http")
 
@@ -33,7 +34,7 @@ USER_AGENT = f"outage-monitor/{__version__} (internet outage research tool; pyth
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SECRET_PARAMS = ("key", "token", "password", "secret", "auth", "email")
 _SECRET_HEADERS = ("authorization", "x-api-key", "x-auth-token", "cookie", "proxy-authorization")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ERROR_CHARS = 200  # characters of a server's error text kept in a message (after masking secrets)
 _CHUNK = 64 * 1024
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
 _INCOMPLETE_RE = re.compile(r"IncompleteRead\((\d+) bytes read, (\d+) more expected")
@@ -69,6 +70,9 @@ class HttpClient:
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers.update(headers or {})
+        for key, value in self.session.headers.items():
+            if key.lower() in _SECRET_HEADERS:
+                remember_secret(str(value))
         self.requests = 0  # HTTP attempts made, retries included (for reports and benchmarks)
         self._sleep = sleep
         self._last_request: dict[str, float] = {}
@@ -110,10 +114,10 @@ class HttpClient:
     # -- internals ---------------------------------------------------------------------------
     def _decode_json(self, body: _Body) -> Any:
         try:
-            return json.loads(body.content)
+            return load_json(body.content)
         except (ValueError, UnicodeDecodeError) as exc:
             detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) \
-                else exc.__class__.__name__
+                else str(exc) if isinstance(exc, NestingError) else exc.__class__.__name__
             raise SourceError(self.source, f"malformed JSON ({detail})", redact(body.url), body.status) from exc
 
     def _request(self, method: str, url: str, *, params=None, data=None, headers=None) -> _Body:
@@ -130,7 +134,7 @@ class HttpClient:
                         self._note_retry(f"HTTP {resp.status_code}", full_url, delay, attempt, attempts)
                         continue
                     if resp.status_code >= 400:
-                        message = _scrub(_error_message(resp, self.max_bytes), self._secrets(headers, params))
+                        message = _error_message(resp, self.max_bytes, self._secrets(headers, params, data))
                         raise SourceError(self.source, message, redact(resp.url), resp.status_code)
                     return _Body(resp.url, resp.status_code, self._read(resp), _charset(resp))
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
@@ -140,18 +144,22 @@ class HttpClient:
                 delay = self._retry_delay(attempt, None)
                 self._note_retry(_reason(exc), full_url, delay, attempt, attempts)
             except requests.RequestException as exc:
-                raise SourceError(self.source, _reason(exc), redact(full_url)) from exc
+                raise SourceError(self.source, _reason(exc, self._secrets(headers, params, data)),
+                                  redact(full_url)) from exc
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _secrets(self, headers, params) -> list[str]:
-        """What this request sent that must never be echoed: credential headers and secret params,
-        whole and token part ("Bearer abc" -> "abc"), so a server echoing them cannot leak them."""
+    def _secrets(self, headers, params, data=None) -> list[str]:
+        """What this request sent that must never be echoed: credential headers, secret query
+        params and secret form fields (ACLED's password). Each is also remembered process-wide
+        (`text.remember_secret`), so any message built later masks it too."""
         sent = {**self.session.headers, **(headers or {})}
         values = [str(v) for k, v in sent.items() if k.lower() in _SECRET_HEADERS]
-        if isinstance(params, Mapping):
-            values += [str(v) for k, v in params.items() if any(p in str(k).lower() for p in _SECRET_PARAMS)]
-        tokens = [part for v in values for part in v.split() if len(part) >= 6]
-        return sorted({v for v in values + tokens if v}, key=len, reverse=True)
+        for fields in (params, data):
+            if isinstance(fields, Mapping):
+                values += [str(v) for k, v in fields.items() if any(p in str(k).lower() for p in _SECRET_PARAMS)]
+        for value in values:
+            remember_secret(value)
+        return sorted({v for v in values if v}, key=len, reverse=True)
 
     def _note_retry(self, why: str, url: str, delay: float, attempt: int, attempts: int) -> None:
         log.warning("%s: %s from %s; retry %d/%d in %.1f s", self.source, why, redact(url),
@@ -248,8 +256,12 @@ def _charset(resp: requests.Response) -> str | None:
     return None
 
 
-def _error_message(resp: requests.Response, max_bytes: int) -> str:
-    """One line from an error body: IODA's `error`, Atlas's `error.detail`, Cloudflare's `errors`."""
+def _error_message(resp: requests.Response, max_bytes: int, secrets: list[str]) -> str:
+    """One line from an error body: IODA's `error`, Atlas's `error.detail`, Cloudflare's `errors`.
+
+    Secrets the request sent are masked in the whole text BEFORE it is shortened, so an echo
+    straddling the cut cannot leave a prefix of one behind; control characters are replaced.
+    """
     try:
         raw = resp.raw.read(min(max_bytes, 64 * 1024), decode_content=True) or b""
     except (requests.RequestException, OSError, ValueError):
@@ -257,7 +269,7 @@ def _error_message(resp: requests.Response, max_bytes: int) -> str:
     text = raw.decode("utf-8", "replace")
     message = None
     try:
-        payload = json.loads(text)
+        payload = load_json(text)
     except ValueError:
         payload = None
     if isinstance(payload, dict):
@@ -268,18 +280,11 @@ def _error_message(resp: requests.Response, max_bytes: int) -> str:
             error = error.get("detail") or error.get("message") or error.get("title")
         if isinstance(error, str):
             message = error
-    message = " ".join((message or text).split())[:200]
+    message = one_line(mask_secrets(message or text, secrets), _ERROR_CHARS)
     return f"request failed: {message}" if message else "request failed"
 
 
-def _scrub(text: str, secrets: list[str]) -> str:
-    """Server-supplied text made safe to print: secrets masked, control characters dropped."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return _CONTROL_RE.sub("", text)
-
-
-def _reason(exc: requests.RequestException) -> str:
+def _reason(exc: requests.RequestException, secrets: list[str] = ()) -> str:
     """A short, one-line reason for a transport failure."""
     if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
         return "timed out"
@@ -290,5 +295,5 @@ def _reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.ConnectionError):
         cause = _ERRNO_RE.search(str(exc))
         return f"connection failed ({cause.group(1)})" if cause else "connection failed"
-    text = " ".join(str(exc).split())
-    return f"{exc.__class__.__name__}: {text[:160]}" if text else exc.__class__.__name__
+    text = one_line(mask_secrets(str(exc), secrets), 160)
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__

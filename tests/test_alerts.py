@@ -244,3 +244,38 @@ def test_channels_from_config_and_environment():
         AlertParams(smtp_host="h")
     with pytest.raises(ConfigError, match="webhook_format"):
         AlertParams(webhook_format="xml")
+
+
+@pytest.mark.parametrize("offset", range(150, 215, 4))
+def test_smtp_error_echoing_the_password_near_the_cut_shows_none_of_it(offset, monkeypatch):
+    """The server's text was cut at 200 characters before the password was masked (issue 19's
+    hole, on the SMTP side): an echo starting near the cut left a prefix of it."""
+    import smtplib
+
+    from monitor import text
+    from monitor.errors import SourceError
+    monkeypatch.setattr(text, "_remembered", set())  # the channel's own masking is what is tested
+    secret = "smtp-Pa55word-0123456789"
+    echoed = base64.b64encode(secret.encode()).decode()
+
+    class Refusing:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_message(self, mail):
+            raise smtplib.SMTPResponseException(554, ("x" * offset + " " + echoed).encode())
+
+    monkeypatch.setattr(alerts.smtplib, "SMTP", Refusing)
+    chan = EmailChannel(params(smtp_host="127.0.0.1", smtp_starttls=False, smtp_from="a@example.org",
+                               smtp_to=("b@example.org",)), secret)
+    with pytest.raises(SourceError) as raised:
+        chan.send({"subject": "s", "body": "b", "text": "t"})
+    shown = str(raised.value)
+    assert "554" in shown
+    assert not [echoed[i:i + 8] for i in range(len(echoed) - 7) if echoed[i:i + 8] in shown], shown[-60:]

@@ -3,6 +3,11 @@
 Every module in this package that defines `register(subparsers)` adds one subcommand; the
 subcommand's handler is `run(args, ctx) -> int`. Handlers stay thin: parse, call the library, print.
 Global options (`--db`, `--config`, `-v`, `-q`) come before the subcommand.
+
+Everything that reaches the terminal goes through `monitor.text`: errors are one masked,
+printable line; log records (ours and libraries', warnings included) are sanitised by a filter on
+every handler; tables, CSV and JSON are made safe in `_output`; and when stdout is a terminal,
+whatever a command prints still has its control characters replaced.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import sys
 
 from monitor import __version__
 from monitor.errors import MonitorError
+from monitor.text import LogSanitiser, mask_secrets, one_line, printable
 
 log = logging.getLogger("monitor")
 
@@ -70,9 +76,30 @@ def _command_modules():
                 yield module
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors (which quote the offending value) printed as one safe line."""
+
+    def error(self, message):
+        super().error(one_line(mask_secrets(message)))
+
+
+class _Terminal:
+    """stdout as seen by a person: control and format characters from any data replaced."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text, keep_lines=True))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: global options, then one subparser per command module."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="outage-monitor",
         description="Find internet outages in public connectivity data and test whether they "
                     "coincide with political events.")
@@ -97,12 +124,26 @@ def _setup_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s" if verbosity > 0
                         else "%(message)s")
+    logging.captureWarnings(True)  # library warnings (matplotlib's missing glyphs) go through the filter
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, LogSanitiser) for f in handler.filters):
+            handler.addFilter(LogSanitiser())
+
+
+def os_error_line(exc: OSError) -> str:
+    """An OSError on a path as one line: what the system said and the path (shortened)."""
+    what = exc.strerror or exc.__class__.__name__
+    path = exc.filename if exc.filename is not None else None
+    return one_line(f"{what}: {path}", 200) if path is not None else one_line(str(exc) or what, 200)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `outage-monitor` and `python -m monitor`; returns the exit status."""
     parser = build_parser()
     ctx = None
+    real_stdout = sys.stdout
+    if real_stdout is not None and real_stdout.isatty():
+        sys.stdout = _Terminal(real_stdout)
     try:
         # Inside the try: option types such as parse_entity raise InputError with a clear message.
         args = parser.parse_args(argv)
@@ -111,13 +152,17 @@ def main(argv: list[str] | None = None) -> int:
         ctx = Context(args.db, args.config, verbosity)
         return int(args.func(args, ctx) or 0)
     except MonitorError as exc:
-        print(f"outage-monitor: error: {exc}", file=sys.stderr)
+        print(f"outage-monitor: error: {one_line(mask_secrets(str(exc)))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("outage-monitor: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a path the system refuses: too long, a directory, no permission, disk full
+        print(f"outage-monitor: error: {os_error_line(exc)}", file=sys.stderr)
+        return 2
     finally:
+        sys.stdout = real_stdout
         if ctx is not None:
             ctx.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import sys
 
@@ -14,6 +13,7 @@ from monitor.config import build
 from monitor.correlate import SUMMARY_COLUMNS, CorrelateParams, run_correlation
 from monitor.errors import InputError
 from monitor.events.countries import country_code
+from monitor.text import json_text, printable
 from monitor.timeutil import parse_duration, parse_time
 
 log = logging.getLogger("monitor.cli.correlate")
@@ -78,8 +78,7 @@ def _print_json(result) -> None:
     doc = {"run_id": result.run_id, "params": result.params,
            "coincidences": frame_records(result.coincidences[FLAG_FIELDS]),
            "summary": frame_records(result.summary[SUMMARY_COLUMNS])}
-    json.dump(doc, sys.stdout, indent=1, ensure_ascii=False)
-    sys.stdout.write("\n")
+    sys.stdout.write(json_text(doc) + "\n")
 
 
 def _print_table(result) -> None:
@@ -92,7 +91,7 @@ def _print_table(result) -> None:
                        "offset_minutes"]].copy()
         for col in ("outage_start", "event_start"):
             shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M")
-        shown["event_title"] = shown["event_title"].str.slice(0, 50)
+        shown["event_title"] = [printable(t)[:50] for t in shown["event_title"]]  # feed text: no escapes
         print(shown.to_string(index=False))
     summary = result.summary
     episodes = result.params.get("episodes") or {}
@@ -112,6 +111,6 @@ def _print_table(result) -> None:
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.3g}", na_rep="-"))
     print()
     for r in summary.itertuples(index=False):
-        print(f"{r.country} {r.kind} {r.relation}: {r.note}")
+        print(printable(f"{r.country} {r.kind} {r.relation}: {r.note}"))
     if summary["fragile"].any():
         print("\nfragile: the verdict changes when the window is halved or doubled; do not quote it alone.")

@@ -11,6 +11,8 @@ import pandas as pd
 from monitor.cli._output import print_frame
 from monitor.errors import InputError
 from monitor.events.countries import country_code, country_timezone
+from monitor.config import build
+from monitor.events.ical import IcsLimits
 from monitor.events.importer import FORMATS, import_events
 from monitor.events.model import parse_kind, printable
 from monitor.frames import EVENT_KINDS
@@ -83,7 +85,8 @@ def register(sub) -> None:
 def run_import(args, ctx) -> int:
     window = (args.start, args.end) if args.start is not None or args.end is not None else None
     summary = import_events(ctx.new_store, args.source, fmt=args.format, country=args.country, kind=args.kind,
-                            name=args.name, window=window, strict=args.strict, replace=args.replace)
+                            name=args.name, window=window, strict=args.strict, replace=args.replace,
+                            limits=build(IcsLimits, ctx.config.events, "[events]"))
     for line in summary.lines(limit=None if ctx.verbosity > 0 else 10):
         print(line)
     return 0

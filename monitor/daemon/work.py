@@ -26,6 +26,7 @@ from monitor.detect.params import DetectParams
 from monitor.detect.run import run_detection
 from monitor.entities import Entity
 from monitor.errors import ConfigError, InputError, MonitorError
+from monitor.events.ical import IcsLimits
 from monitor.events.importer import import_events
 from monitor.plot import outage_country
 from monitor.report import (ReportParams, latest_run, load_digest, load_incident, render_digest, render_incident,
@@ -114,7 +115,8 @@ class Work:
     def calendar(self, name: str, cal) -> Outcome:
         """Re-import one calendar; any change makes the next analysis correlate again."""
         summary = import_events(self.store, cal.url, fmt=cal.format, country=cal.country, kind=cal.kind,
-                                name=name, strict=cal.options.get("strict"))
+                                name=name, strict=cal.options.get("strict"),
+                                limits=build(IcsLimits, self.config.events, "[events]"))
         if summary.added + summary.updated + summary.removed:
             with self._state:
                 self._correlation_due = True

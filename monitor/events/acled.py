@@ -22,6 +22,7 @@ from monitor.events.countries import country_code, country_timezone
 from monitor.events.model import (ParseResult, RowError, collect, events_frame, field_value, local_days,
                                   raw_json)
 from monitor.http import HttpClient
+from monitor.text import remember_secret
 
 SOURCE = "acled"
 BASE_URL = "https://acleddata.com"
@@ -60,6 +61,7 @@ def credentials_from_env(env: Mapping[str, str] | None = None) -> Credentials:
     if missing:
         raise ConfigError(f"ACLED needs an account: set {' and '.join(missing)} in the environment "
                           "(register at acleddata.com and ask for API access)")
+    remember_secret(env["ACLED_PASSWORD"])  # masked in every message built from now on
     return Credentials(env["ACLED_EMAIL"].strip(), env["ACLED_PASSWORD"])
 
 

@@ -20,9 +20,11 @@ from monitor.errors import InputError, ParseError
 from monitor.events.countries import country_code, country_timezone
 from monitor.events.model import (ParseResult, RowError, collect, csv_records, events_frame, field_value,
                                   local_days, parse_kind, printable, raw_json, stable_uid)
+from monitor.text import MAX_JSON_DEPTH
 
 REQUIRED = ("country", "start", "end", "kind", "title", "url")
 OPTIONAL = ("uid", "region", "timezone", "description")
+MAX_YAML_DEPTH = MAX_JSON_DEPTH  # a curated list nests 2 levels (a list of mappings)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -56,7 +58,21 @@ def parse_yaml(text: str, *, source: str, where: str, country: str | None = None
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records each mapping's line number under `__line__`."""
+    """SafeLoader that records each mapping's line number under `__line__` and refuses documents
+    nested more than MAX_YAML_DEPTH deep (PyYAML composes recursively: 100,000 `[` or `- ` levels
+    would end in RecursionError)."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
         mapping = super().construct_mapping(node, deep=deep)

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
-from typing import Any
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
@@ -30,13 +33,61 @@ from monitor.events.model import (ParseResult, RowError, collect, events_frame, 
 from monitor.frames import EVENT_KINDS
 
 _ZONED_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
-MAX_INSTANCES = 10_000  # instances of one UID in one import window
+
+
+@dataclass(frozen=True)
+class IcsLimits:
+    """What one calendar may cost to expand: the `[events]` section of the config file.
+
+    `ics_max_occurrences`: occurrences of all its events together in the import window (one
+    event's or many events' recurrences alike); each costs about 0.3 ms to turn into an event.
+    `ics_max_expand_seconds`: CPU time the recurrence library may spend finding them, which bounds
+    rules that match rarely or never (`FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30` makes it scan every
+    day to the year 9999: about 4 s per rule). A calendar over either is refused whole, naming the
+    limit: importing part of it would make the sync delete the events left out. The defaults keep
+    any calendar of 50 kB within 10 s and 500 MB on one core (benchmarks/reliability.py measures it).
+    """
+
+    ics_max_occurrences: int = 10_000
+    ics_max_expand_seconds: float = 3.0
+
+    def __post_init__(self):
+        if self.ics_max_occurrences < 1 or not self.ics_max_expand_seconds > 0:
+            raise InputError("ics_max_occurrences and ics_max_expand_seconds must be positive")
+
+
+class _OverBudget(BaseException):
+    """Raised from the profile hook; BaseException so library code catching Exception cannot hide it."""
+
+
+@contextmanager
+def _cpu_budget(seconds: float) -> Iterator[None]:
+    """Raise _OverBudget inside whatever runs in this block (in this thread) once it has used
+    `seconds` of this thread's CPU time. A profile hook sees every call, so even a recurrence
+    loop that never yields is stopped."""
+    deadline = time.thread_time() + seconds
+    calls = 0
+
+    def hook(frame, event, arg):
+        nonlocal calls
+        calls += 1
+        if calls & 0xFFF == 0 and time.thread_time() > deadline:
+            raise _OverBudget
+
+    previous = sys.getprofile()
+    sys.setprofile(hook)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
 _UID_LINE_RE = re.compile(r"^UID[;:]", re.IGNORECASE)
 
 
 def parse_ics(text: str | bytes, *, source: str, where: str, window: tuple[pd.Timestamp, pd.Timestamp],
-              country: str | None = None, kind: str | None = None, strict: bool = True) -> ParseResult:
-    """Events (recurring ones expanded over `window`, UTC [start, end)) from one VCALENDAR."""
+              country: str | None = None, kind: str | None = None, strict: bool = True,
+              limits: IcsLimits = IcsLimits()) -> ParseResult:
+    """Events (recurring ones expanded over `window`, UTC [start, end)) from one VCALENDAR, within
+    `limits` (a ParseError naming the limit otherwise)."""
     cal = _calendar(text, where)
     lines = _uid_lines(text if isinstance(text, str) else text.decode("utf-8", "replace"))
     defaults = _calendar_defaults(cal, where, country, kind)
@@ -56,7 +107,7 @@ def parse_ics(text: str | bytes, *, source: str, where: str, window: tuple[pd.Ti
         uid = str(occ.get("UID"))
         return _label(uid, lines, occ.get("RECURRENCE-ID") if uid in recurring else None)
 
-    numbered = ((label(o), o) for o in _expand(cal, window, where))
+    numbered = ((label(o), o) for o in _expand(cal, window, where, limits))
     records, more, _ = collect(numbered, one, where, strict, unit="event")
     return ParseResult(events_frame(records), len(vevents), skipped + more, cancelled)
 
@@ -166,25 +217,35 @@ def _comparable(a: dt.date, b: dt.date) -> bool:
     return not isinstance(a, dt.datetime) or (a.tzinfo is None) == (b.tzinfo is None)
 
 
-def _expand(cal, window: tuple[pd.Timestamp, pd.Timestamp], where: str) -> list:
+def _expand(cal, window: tuple[pd.Timestamp, pd.Timestamp], where: str, limits: IcsLimits) -> list:
     """Occurrences near the window (a day of slack for floating and all-day times), in start order.
 
-    At most MAX_INSTANCES per UID: a feed with `RRULE:FREQ=SECONDLY` must not keep the importer busy
-    for minutes; it is refused, naming the UID, and a narrower window gets it in.
+    Within `limits` for the whole calendar: 10 events with `RRULE:FREQ=SECONDLY;COUNT=9999`, or 10
+    rules that never match, must not keep the importer busy for a minute; the calendar is refused,
+    naming the limit (and the UID that passed the occurrence limit); a narrower window gets it in.
     """
     slack = pd.Timedelta(days=1)
     start, end = (window[0] - slack).to_pydatetime(), window[1] + slack
+    try:
+        with _cpu_budget(limits.ics_max_expand_seconds):
+            return _occurrences(cal, start, end, limits.ics_max_occurrences, where)
+    except _OverBudget:
+        raise ParseError(f"expanding recurring events took more than {limits.ics_max_expand_seconds:g} s of "
+                         "CPU (events that repeat very often, or rules that match rarely or never): give a "
+                         "narrower --from/--until, or raise [events] ics_max_expand_seconds", where) from None
+
+
+def _occurrences(cal, start: dt.datetime, end: pd.Timestamp, limit: int, where: str) -> list:
     found: list = []
-    per_uid: Counter = Counter()
     try:
         for occ in recurring_ical_events.of(cal).after(start):
             if _rough_utc(occ.start) >= end:
                 break
-            uid = str(occ.get("UID"))
-            per_uid[uid] += 1
-            if per_uid[uid] > MAX_INSTANCES:
-                raise ParseError(printable(f"event UID={uid} repeats more than {MAX_INSTANCES} times in the "
-                                           "window: give a narrower --from/--until"), where)
+            if len(found) >= limit:
+                uid = str(occ.get("UID"))
+                raise ParseError(printable(f"more than {limit} occurrences in the window (reached at event "
+                                           f"UID={uid}): give a narrower --from/--until, or raise [events] "
+                                           "ics_max_occurrences"), where)
             found.append(occ)
     except (recurring_ical_events.InvalidCalendar, ValueError, OverflowError) as exc:
         if isinstance(exc, ParseError):

@@ -27,6 +27,7 @@ from monitor.events.countries import country_code
 from monitor.events.model import (ParseResult, Skipped, printable, source_from_path, source_name,
                                   validate_events)
 from monitor.http import HttpClient
+from monitor.text import NestingError, load_json
 from monitor.timeutil import epoch, now
 
 log = logging.getLogger("monitor.events")
@@ -83,7 +84,8 @@ def import_events(store, location: str, fmt: str | None = None, country: str | N
                   kind: str | None = None, name: str | None = None,
                   window: tuple[pd.Timestamp | None, pd.Timestamp | None] | None = None,
                   strict: bool | None = None, client: HttpClient | None = None,
-                  env: dict | None = None, replace: bool = False) -> ImportSummary:
+                  env: dict | None = None, replace: bool = False,
+                  limits: ical.IcsLimits = ical.IcsLimits()) -> ImportSummary:
     """Read `location` (path or URL), parse it as `fmt` (guessed when None) and sync it into `store`.
 
     country: default country for ics/csv/yaml events; the only country kept for stop/ioda-outages;
@@ -107,7 +109,7 @@ def import_events(store, location: str, fmt: str | None = None, country: str | N
         name = source_name(name) if name else _default_name(fmt, location)
         strict = fmt not in _LENIENT if strict is None else strict
         parsed = _parse(location, text, fmt, http, name=name, country=country, kind=kind, window=window,
-                        strict=strict, env=env)
+                        strict=strict, env=env, limits=limits)
     events = _in_window(parsed.events, window)
     validate_events(events, location)
     summary = ImportSummary(name, fmt, location, rows=parsed.rows, events=len(events), skipped=parsed.skipped)
@@ -201,14 +203,14 @@ def _sniff_csv(text: str) -> str:
 
 
 def _parse(location: str, text: str | None, fmt: str, http: HttpClient, *, name: str, country, kind, window,
-           strict: bool, env) -> ParseResult:
+           strict: bool, env, limits: ical.IcsLimits) -> ParseResult:
     if fmt == "acled":
         return _parse_acled(location, http, name=name, country=country, window=window, strict=strict, env=env)
     common = {"where": location, "source": name, "strict": strict}
     if fmt == "ics":
         start = window[0] if window[0] is not None else pd.Timestamp("1970-01-01", tz="UTC")
         end = window[1] if window[1] is not None else now() + _ICS_HORIZON
-        return ical.parse_ics(text, window=(start, end), country=country, kind=kind, **common)
+        return ical.parse_ics(text, window=(start, end), country=country, kind=kind, limits=limits, **common)
     if fmt == "csv":
         return curated.parse_csv(text, country=country, kind=kind, **common)
     if fmt == "yaml":
@@ -222,11 +224,11 @@ def _parse_acled(location: str, http: HttpClient, *, name, country, window, stri
     """A saved ACLED answer (a .json file), or a live query (location `acled` or the API base URL)."""
     if not is_url(location) and location != "acled":
         try:
-            payload = json.loads(_read(location, http))
+            payload = load_json(_read(location, http))
         except json.JSONDecodeError as exc:
             raise InputError(f"{location}, line {exc.lineno}: not JSON ({exc.msg})") from exc
-        except RecursionError as exc:
-            raise InputError(f"{location}: JSON nested too deeply") from exc
+        except NestingError as exc:
+            raise InputError(f"{location}: JSON {exc}") from exc
         records = acled.records_from_payload(payload, location)
     else:
         if not country:

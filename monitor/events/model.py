@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -22,6 +21,7 @@ import pandas as pd
 
 from monitor.errors import InputError, ParseError
 from monitor.frames import EVENT_COLUMNS, EVENT_KINDS, empty
+from monitor.text import printable, storable  # noqa: F401 - printable re-exported (it lived here)
 
 _SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -61,14 +61,6 @@ class ParseResult:
     rows: int
     skipped: list[Skipped] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
-
-
-def printable(text: str, keep_lines: bool = False) -> str:
-    """Text safe to print on a terminal: control and format characters (escape sequences, bidi
-    overrides) as U+FFFD; line breaks and tabs as spaces, or kept with `keep_lines`."""
-    spaces = "" if keep_lines else "\n\r\t"
-    return "".join(" " if ch in spaces else ch if ch in "\n\r\t" else
-                   "\ufffd" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in str(text))
 
 
 def _show(value: Any) -> str:
@@ -184,8 +176,9 @@ def events_frame(records: list[dict]) -> pd.DataFrame:
     for col in ("start", "end"):
         df[col] = pd.to_datetime(df[col], utc=True).dt.as_unit("s")
     df["all_day"] = df["all_day"].astype(bool)
-    for col in _TEXT_COLUMNS:
-        df[col] = df[col].astype(object).where(df[col].notna() & (df[col] != ""), None)
+    for col in _TEXT_COLUMNS:  # NUL, control characters and lone surrogates cleaned on the way in
+        keep = df[col].notna() & (df[col] != "")
+        df[col] = pd.Series([storable(v) for v in df[col]], index=df.index, dtype=object).where(keep, None)
     return df
 
 
@@ -205,9 +198,12 @@ def validate_events(df: pd.DataFrame, where: str = "events") -> pd.DataFrame:
         (df["end"] < df["start"], "end", "end before start"),
         (df.duplicated(["source", "uid"]), "uid", "duplicate (source, uid)"),
     ]
+    checks += [(df[col].map(lambda v: isinstance(v, str) and storable(v) != v).astype(bool), col,
+                "holds NUL, control characters or lone surrogates (events_frame cleans them)")
+               for col in _TEXT_COLUMNS if col in df.columns]
     for mask, col, reason in checks:
         if mask.any():
             row = df[mask].iloc[0]
-            raise InputError(f"{where}: event {row['source']}:{row['uid']} field {col} = "
-                             f"{_show(str(row[col]))}: {reason}")
+            raise InputError(printable(f"{where}: event {row['source']}:{row['uid']} field {col} = "
+                                       f"{_show(str(row[col]))}: {reason}"))
     return df

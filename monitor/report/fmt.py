@@ -8,15 +8,12 @@ its exact value, so what a reader sees can be checked against what was computed.
 from __future__ import annotations
 
 import math
-import re
 
 import pandas as pd
 
+from monitor.text import printable
+
 TITLE_CHARS = 160     # a title longer than this is shortened in tables; the evidence keeps it whole
-# C0 and C1 control characters and DEL, and the Unicode bidirectional controls (an RTL override
-# reverses how the rest of a line reads: "txt.exe" shown as "exe.txt").
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-REPLACEMENT = "\ufffd"
 
 
 def missing(value) -> bool:
@@ -25,11 +22,11 @@ def missing(value) -> bool:
 
 
 def clean(text) -> str:
-    """Text from outside made safe to show: control and bidi-override characters replaced by U+FFFD,
-    whitespace runs (line breaks, tabs) folded into one space."""
+    """Text from outside made safe to show: control and format characters (NUL, ESC, an RTL override
+    that reverses how the rest of a line reads) replaced by U+FFFD, whitespace runs (line breaks, tabs) folded into one space."""
     if missing(text):
         return ""
-    return " ".join(_CONTROL.sub(REPLACEMENT, str(text)).split())
+    return " ".join(printable(text).split())
 
 
 def shorten(text, limit: int = TITLE_CHARS) -> str:

@@ -29,6 +29,7 @@ from monitor.report.evidence import digest_evidence, dumps, incident_evidence
 from monitor.report.fmt import missing
 from monitor.report.params import ReportParams
 from monitor.report.significance import headline_rows, summary_csv
+from monitor.text import csv_cell
 from monitor.tidy import write_tidy
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md"}
@@ -236,7 +237,7 @@ def _outage_csv(outages: list[dict]) -> str:
              "duration": o["duration_text"], "depth": o["depth"], "datasources": " ".join(o["datasources"]),
              "events": "; ".join(o["events_full"])} for o in outages]
     columns = ["outage_id", "country", "entity", "start", "duration", "depth", "datasources", "events"]
-    return pd.DataFrame(rows, columns=columns).to_csv(index=False, lineterminator="\n")
+    return pd.DataFrame(rows, columns=columns).map(csv_cell).to_csv(index=False, lineterminator="\n")
 
 
 def write_report(path: str | os.PathLike, rendered: Rendered, force: bool = False) -> list[Path]:

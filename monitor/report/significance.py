@@ -14,6 +14,8 @@ import math
 
 import pandas as pd
 
+from monitor.text import csv_cell
+
 SHOWN_COLUMNS = ["country", "kind", "relation", "n_episodes", "n_events", "observed", "expected", "excess",
                  "ci_low", "ci_high", "p_adjusted", "verdict"]
 OLD_SHOWN_COLUMNS = ["country", "kind", "method", "n_outages", "n_events", "observed", "expected",
@@ -112,7 +114,7 @@ def _of(summary: pd.DataFrame, countries: list[str] | None) -> pd.DataFrame:
 
 def summary_csv(summary: pd.DataFrame, countries: list[str] | None) -> str:
     """Every column of the rows a digest shows, as CSV."""
-    return _of(summary, countries).to_csv(index=False, lineterminator="\n")
+    return _of(summary, countries).map(csv_cell).to_csv(index=False, lineterminator="\n")
 
 
 def headline_rows(summary: pd.DataFrame, countries: list[str] | None) -> pd.DataFrame:

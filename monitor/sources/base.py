@@ -18,6 +18,7 @@ from monitor.entities import Entity, parse_entity
 from monitor.errors import InputError, SourceError
 from monitor.frames import OUTAGE_COLUMNS, PLACE_COLUMNS, PROBE_EVENT_COLUMNS, SIGNAL_COLUMNS, empty
 from monitor.http import HttpClient
+from monitor.text import remember_secret
 from monitor.timeutil import parse_time
 
 MAX_PAGES = 10_000  # a guard against a server whose `next` never ends
@@ -96,6 +97,7 @@ class Source:
         if not self.credential_env:
             return None
         value = (os.environ if environ is None else environ).get(self.credential_env, "").strip()
+        remember_secret(value)  # masked in every message built from now on
         return value or None
 
     def client(self, environ: Mapping[str, str] | None = None, **kwargs) -> HttpClient:

@@ -53,7 +53,11 @@ def missing_sqlite_file(url: str) -> str | None:
         return None  # opening it gives the clear error
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
-    return None if Path(parsed.database).exists() else parsed.database
+    try:
+        return None if Path(parsed.database).exists() else parsed.database
+    except OSError as exc:  # a name over the system's limit (255 bytes), a path through a file...
+        raise StoreError(f"cannot use store path {parsed.database[:120]}{'...' if len(parsed.database) > 120 else ''}: "
+                         f"{exc.strerror or exc}") from exc
 
 
 class Store:
@@ -403,6 +407,7 @@ def _engine(url: str) -> Engine:
         if backend == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                Path(parsed.database).exists()  # a name the system refuses (over 255 bytes) raises OSError here
             engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
@@ -411,7 +416,8 @@ def _engine(url: str) -> Engine:
     except (NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"no driver for store URL {parsed.render_as_string(hide_password=True)!r}: {exc}") from exc
     except OSError as exc:
-        raise StoreError(f"cannot create store {parsed.render_as_string(hide_password=True)!r}: {exc}") from exc
+        raise StoreError(f"cannot create store {parsed.render_as_string(hide_password=True)[:120]!r}: "
+                         f"{exc.strerror or exc}") from exc
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from monitor.errors import ParseError
-from monitor.events.ical import parse_ics
+from monitor.events.ical import IcsLimits, parse_ics
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 WINDOW = (pd.Timestamp("2020-09-01T00:00Z"), pd.Timestamp("2020-11-01T00:00Z"))
@@ -153,10 +153,9 @@ def test_a_cancelled_instance_of_a_series_is_reported_and_the_rest_kept():
     assert result.cancelled == ["s/20200917T100000Z"]
 
 
-def test_a_series_with_too_many_instances_in_the_window_is_refused(monkeypatch):
-    import monitor.events.ical as ical
-    monkeypatch.setattr(ical, "MAX_INSTANCES", 100)
+def test_a_series_with_too_many_instances_in_the_window_is_refused():
     text = _cal("UID:often\r\nDTSTART:20200916T000000Z\r\nRRULE:FREQ=HOURLY\r\nSUMMARY:o")
-    with pytest.raises(ParseError, match="UID=often repeats more than 100 times in the window"):
-        _parse(text)
-    assert len(_parse(text, window=(T("2020-09-16T00:00Z"), T("2020-09-17T00:00Z"))).events) == 24
+    limits = IcsLimits(ics_max_occurrences=100)
+    with pytest.raises(ParseError, match="more than 100 occurrences in the window .reached at event UID=often"):
+        _parse(text, limits=limits)
+    assert len(_parse(text, window=(T("2020-09-16T00:00Z"), T("2020-09-17T00:00Z")), limits=limits).events) == 24

@@ -30,7 +30,10 @@ ODD_STRINGS = ["", " ", "0", "-1", "1.5", "1e400", "NaN", "nan", "inf", "-inf", 
                "\x00", "\u202e", "\ufeff", "<script>alert(1)</script>", "'; DROP TABLE signals; --",
                "a" * 300, "1" * 40, "\n", "\r\n", '"', ",", "\\", "é", "日本", "\ud7ff",
                "Saturday, November 16, 2019, 2:00:00 PM", "4/15/2020  23:40:00 AM", "1/32/2020",
-               "Asia/Tehran", "Mars/Olympus", "../../etc/passwd", "file:///etc/passwd", "javascript:alert(1)"]
+               "Asia/Tehran", "Mars/Olympus", "../../etc/passwd", "file:///etc/passwd", "javascript:alert(1)",
+               # what must not reach a terminal or a spreadsheet as it is (issue 19)
+               "\x1b]0;owned\x07", "\x1b[2J\x1b[31mred", "\x9b2J", "bell\x07nul\x00", "\u2066rtl\u2069\u200f",
+               "=HYPERLINK(\"http://x\",\"y\")", "@SUM(1)", "+1+1", "-1+cmd|' /C calc'!A0", "\uff1d1"]
 ODD_INTS = [0, 1, -1, 300, 600, 7000, 2**31 - 1, 2**31, 2**53 + 1, 2**62, 2**63 - 1, 2**63, -2**63, 2**64,
             10**12, 10**15, 10**20, -10**12, 1464739737, 1573916400]
 ODD_FLOATS = [0.0, -0.0, 0.5, -1.5, 1e308, -1e308, 5e-324, float("nan"), float("inf"), float("-inf")]
@@ -309,7 +312,10 @@ ICS_PROPS = {
     "DTEND": ["20201012", "VALUE=DATE:20201012", "20200920T120000Z", "20200920T090000Z", "TZID=Asia/Dushanbe:20200902T200000", "x"],
     "DURATION": ["PT1H", "P1D", "-PT1H", "PT0S", "P999999D", "bogus"],
     "RRULE": ["FREQ=WEEKLY;BYDAY=WE;COUNT=5", "FREQ=DAILY;COUNT=3", "FREQ=MONTHLY;UNTIL=20201231T000000Z",
-              "FREQ=YEARLY;COUNT=2", "FREQ=DAILY;INTERVAL=0;COUNT=2", "FREQ=NEVER", "COUNT=5", "FREQ=WEEKLY;BYDAY=XX;COUNT=2"],
+              "FREQ=YEARLY;COUNT=2", "FREQ=DAILY;INTERVAL=0;COUNT=2", "FREQ=NEVER", "COUNT=5", "FREQ=WEEKLY;BYDAY=XX;COUNT=2",
+              # amplification (issue 19): many occurrences, and rules that never match
+              "FREQ=SECONDLY;COUNT=9999", "FREQ=MINUTELY", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+              "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=31", "FREQ=SECONDLY;BYSETPOS=2"],
     "EXDATE": ["20200916T190000Z", "TZID=Asia/Dushanbe:20200916T190000", "nonsense"],
     "RDATE": ["20200930T100000Z", "VALUE=DATE:20201001"],
     "RECURRENCE-ID": ["20200923T190000Z", "TZID=Asia/Dushanbe:20200923T190000"],
@@ -415,3 +421,20 @@ def _toml_value(value: Any) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return json.dumps(value)
+
+
+# -- nesting (issue 19) ---------------------------------------------------------------------------
+NESTINGS = [("[", "]"), ('{"data":', "}"), ('[{"a":', "}]"), ('{"data":[', "]}"), ("- ", ""), ("a:\n  ", ""),
+            ("{a: ", "}"), ("[", "")]  # the last: never closed
+
+
+@st.composite
+def nested_text(draw) -> str:
+    """A document nested `depth` deep in JSON or YAML shapes (closed or not), around the limit
+    (64) and far past it (100,000 levels, as in a 400 kB bomb)."""
+    opener, closer = draw(st.sampled_from(NESTINGS))
+    depth = draw(st.one_of(st.sampled_from([1, 2, 63, 64, 65, 100, 999, 1000, 5000, 100_000]), st.integers(1, 3000)))
+    if opener.endswith("\n  "):  # YAML block mappings nest by indentation
+        return "".join("  " * i + "a:\n" for i in range(min(depth, 3000))) + "  " * min(depth, 3000) + "x\n"
+    leaf = draw(st.sampled_from(["1", "null", '"x"', "[]", "{}", ""]))
+    return opener * depth + leaf + closer * depth

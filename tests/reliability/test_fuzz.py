@@ -11,10 +11,13 @@ distinct unexpected exceptions it met, so a full run counts them all.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import io
 import os
 import signal
 import traceback
+import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -23,15 +26,18 @@ import pytest
 from fuzz_strategies import (ACLED, ATLAS_LOG, ATLAS_PROBES, CLOUDFLARE, CURATED_ROWS, IODA_ALERTS, IODA_EVENTS,
                              IODA_OUTAGE_ROWS, IODA_SIGNALS, KEYS, RIPESTAT, STOP_ROWS, TIDY_ROWS, atlas_log,
                              config_dict, csv_text, ics_text, ioda_records, ioda_signals, mutated,
-                             payloads, text_or, toml_text, yaml_text)
+                             nested_text, payloads, text_or, toml_text, yaml_text)
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from reliability_support import fuzz_settings
 
+from monitor.cli._output import print_frame
 from monitor.config import load_config, parse_config
 from monitor.errors import MonitorError
 from monitor.events import acled, curated, ical, ioda_outages, stop
+from monitor.events.importer import _parse_acled
 from monitor.events.model import validate_events
+from monitor.http import HttpClient, _Body
 from monitor.frames import EVENT_COLUMNS, OUTAGE_COLUMNS, PROBE_EVENT_COLUMNS, SIGNAL_COLUMNS
 from monitor.sources import cloudflare_radar, ioda, ripe_atlas, ripestat
 from monitor.store import open_store
@@ -43,6 +49,8 @@ FUZZ = fuzz_settings()
 SURVEY = os.environ.get("MONITOR_FUZZ_SURVEY") == "1"
 CASE_SECONDS = 20  # one case taking longer than this is a failure (a hang), not a wait
 WINDOW = (pd.Timestamp("2000-01-01", tz="UTC"), pd.Timestamp("2030-01-01", tz="UTC"))
+# Small calendar budgets keep each case short; the bounds are the same code at any size.
+ICS_LIMITS = ical.IcsLimits(ics_max_occurrences=500, ics_max_expand_seconds=0.3)
 URL = "http://127.0.0.1:9/fuzz"
 
 
@@ -106,6 +114,7 @@ class Tally:
     def events(self, parser: str, result) -> None:
         self.follow(parser, _one_line_skips, result.skipped)
         self.follow(parser, validate_events, result.events, "fuzz")
+        self.follow(parser, _terminal_and_csv_safe, result.events)
         self.frame(parser, result.events, EVENT_COLUMNS, "events")
 
     def _write(self, table: str, df: pd.DataFrame) -> None:
@@ -121,9 +130,33 @@ def _alarm(signum, frame):
     raise _TooSlow(f"one case took over {CASE_SECONDS} s")
 
 
+def _unsafe_characters(text: str) -> list[str]:
+    """Characters a terminal acts on: controls (tab and newline aside) and format characters
+    (bidi overrides), joiners aside."""
+    return [f"U+{ord(c):04X}" for c in text if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf")
+            and c not in "\u200c\u200d"]
+
+
 def _one_line_skips(skipped) -> None:
     for item in skipped:
         assert "\n" not in str(item), f"a skipped-row report is not one line: {str(item)!r}"
+        assert not _unsafe_characters(str(item)), f"a skipped-row report drives the terminal: {str(item)!r}"
+
+
+def _terminal_and_csv_safe(events: pd.DataFrame) -> None:
+    """Events printed as a table, CSV and JSON (as `events list` does): nothing a terminal acts on,
+    and no CSV cell a spreadsheet would evaluate as a formula."""
+    for fmt in ("table", "csv", "json"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            print_frame(events, fmt)
+        shown = out.getvalue()
+        assert not _unsafe_characters(shown), f"{fmt} output holds {_unsafe_characters(shown)[:5]}"
+        if fmt == "csv":
+            for row in csv.reader(io.StringIO(shown)):
+                for cell in row:
+                    assert cell.lstrip(" ")[:1] not in ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d",
+                                                        "\uff20"), f"CSV cell {cell[:40]!r} may be read as a formula"
 
 
 def fuzz(tally: Tally, parser: str, strategy, body, known: tuple = ()) -> None:
@@ -251,7 +284,7 @@ def test_cloudflare_radar(tally):
 def test_icalendar(tally):
     def body(text, country, kind, strict):
         result = tally.run("icalendar", ical.parse_ics, text, source="fuzz", where="fuzz.ics", window=WINDOW,
-                           country=country, kind=kind, strict=strict)
+                           country=country, kind=kind, strict=strict, limits=ICS_LIMITS)
         if result is not None:
             tally.events("icalendar", result)
     fuzz(tally, "icalendar", st.tuples(text_or(ics_text()), st.sampled_from([None, "TJ", "Atlantis"]),
@@ -324,6 +357,49 @@ def test_acled(tally):
          body, known=[([None], False), ({"data": [None, 5, "x"]}, False),
                       ({"data": [{"event_id_cnty": "X1", "event_date": "2019-11-16", "iso": 364, "admin1": 2**64}]},
                        False)])
+
+
+# -- nesting at every parser of outside data (issue 19) ---------------------------------------------
+_JSON_PARSERS = {
+    "ioda signals": lambda doc: ioda.parse_signals(doc, URL),
+    "ripe-atlas probes": lambda doc: ripe_atlas.parse_probes(doc, URL),
+    "cloudflare radar": lambda doc: cloudflare_radar.parse_annotations(doc, "country/IR", URL),
+    "acled": lambda doc: _acled_events(doc, False),
+}
+
+
+def _decode_then_parse(parser: str, body: str):
+    """As a collector does: the answer decoded by HttpClient's rules (load_json), then parsed."""
+    client = HttpClient("fuzz")
+    try:
+        doc = client._decode_json(_Body(URL, 200, body.encode(), None))
+    finally:
+        client.close()
+    return _JSON_PARSERS[parser](doc)
+
+
+def _acled_file(body: str, tmp: Path):
+    path = tmp / "nested.json"
+    path.write_text(body, encoding="utf-8")
+    return _parse_acled(str(path), None, name="acled", country=None, window=(None, None), strict=False, env={})
+
+
+def test_nested_documents(tally, tmp_path_factory):
+    """Documents nested far past any real payload, at each parser that reads JSON or YAML: a
+    one-line error (or a parse of a shallow one), never a RecursionError."""
+    tmp = tmp_path_factory.mktemp("nested")
+
+    def body(text, target):
+        if target in _JSON_PARSERS:
+            tally.run("nested documents", _decode_then_parse, target, text)
+        elif target == "acled file":
+            tally.run("nested documents", _acled_file, text, tmp)
+        else:
+            tally.run("nested documents", curated.parse_yaml, text, source="fuzz", where="fuzz.yaml")
+    fuzz(tally, "nested documents", st.tuples(nested_text(), st.sampled_from(
+        sorted(_JSON_PARSERS) + ["acled file", "curated yaml"])), body,
+         known=[("[" * 100_000 + "]" * 100_000, "ioda signals"), ("- " * 100_000 + "x\n", "curated yaml"),
+                ('{"data":' * 50_000 + "1" + "}" * 50_000, "acled file")])
 
 
 # -- the tidy signal CSV and the config file ----------------------------------------------------------

