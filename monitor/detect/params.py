@@ -147,12 +147,14 @@ def severity(depth: float) -> str:
 
 @dataclass(frozen=True)
 class BurstParams:
-    """Kleinberg burst detection over RIPE Atlas probe disconnections (as Disco does).
+    """Kleinberg's multi-level burst detection over RIPE Atlas probe disconnections (as Disco does).
 
-    gamma, s      Kleinberg's cost of entering the burst state (gamma x ln n) and its rate factor
-    min_probes    entities with fewer distinct probes in the data are not judged
+    gamma, s      Kleinberg's cost of going up one level (gamma x ln n) and the rate factor between
+                  levels (Disco's 0.5 and 2)
+    min_probes    entities with fewer distinct probes in the data are not judged (Disco: 10)
     min_fraction  a burst must disconnect at least this fraction of the entity's probes ...
-    span          ... within this long (a slow drizzle of unrelated flaps is a burst, not an outage)
+    span          ... within this long (a slow drizzle of unrelated flaps is a burst, not an outage);
+                  both also set the burst level an outage must reach (bursts.threshold_level)
     datasource    the name bursts carry into fusion
     """
 
