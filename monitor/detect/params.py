@@ -111,8 +111,8 @@ class RuleParams:
 # the same share the burst detector asks (BurstParams.min_fraction). Churn of one or two probes at a
 # time does not reach it at 10-40 probes (it would take five to twenty gone at once); a collapse does.
 # (A minimum drop in probes would add nothing: a drop below critical counts whatever its size.) The
-# count is not diurnal (probes are always on). `atlas-disconnects` is a count of events, where a drop is good news:
-# never judged by a level rule (judge=False); its information goes to the burst detector.
+# count is not diurnal (probes are always on). `atlas-disconnects` is a count of events, where a drop
+# is good news: never judged by a level rule (judge=False); the burst detector reads the events.
 PRESETS: dict[str, RuleParams] = {
     "bgp": RuleParams(window=pd.Timedelta("24h"), warning=0.99, critical=0.5, min_history=pd.Timedelta("12h"),
                       diurnal=False, min_duration=pd.Timedelta("15min"), recovery=pd.Timedelta("15min"),

@@ -291,3 +291,12 @@ def test_collapse_of_probes_is_one_outage(probes, seed):
     assert at - pd.Timedelta("30min") <= row["start"] <= at + pd.Timedelta("10min")
     assert at + pd.Timedelta("4h") <= row["end"] <= at + pd.Timedelta("5h")
     assert "ripe-atlas" in row["datasources"] and row["depth"] >= 0.6
+
+
+def test_counts_of_events_are_never_judged_by_a_level_rule():
+    quiet_then_none = synthetic(datasource="atlas-disconnects", drop=(600, 900))
+    assert detect_outages(quiet_then_none).empty
+    mine = quiet_then_none.assign(datasource="my-events")
+    assert len(detect_outages(mine)) == 1  # the same drop in a level is an outage ...
+    params = DetectParams(datasources={"my-events": {"judge": False}})
+    assert detect_outages(mine, params=params).empty  # ... unless the user says it counts events
