@@ -44,9 +44,9 @@ def test_demo_result_and_rerun(tmp_path):
     outages = first.outages.set_index("entity")
     iran = outages.loc["country/IR"]
     kenya = first.outages[first.outages["datasources"].map(lambda d: list(d) == ["ripe-atlas"])].iloc[0]
-    # Besides the wave, 4 of Kenya's 18 connected probes (22 %) were gone for 75 min on 5 June
-    # 12:05-13:20 UTC: below IODA's 0.8 in a series that varies by one probe, so it is reported too.
-    assert (first.outages["entity"] == "country/KE").sum() <= 2
+    # Only the wave: the connected count's routine churn (e.g. 16 -> 14 of 18 probes for 75 min on
+    # 5 June) is not an outage, and the disconnection counts are never judged by a level rule.
+    assert sorted(first.outages["entity"]) == ["country/IR", "country/KE"]
     assert pd.Timestamp("2019-11-16T13:50Z") <= iran["start"] <= pd.Timestamp("2019-11-16T17:00Z")
     assert iran["depth"] > 0.9
     assert pd.Timestamp("2016-06-07T07:00Z") <= kenya["start"] <= pd.Timestamp("2016-06-07T09:00Z")

@@ -51,6 +51,8 @@ class RuleParams:
                   /24s, so routine one-block flaps are not outages); 1 - warning is the minimum depth
     rebaseline    a partial drop (not near-total) lasting longer becomes the new normal: its values
                   re-enter the history and its alert ends ("rebaselined"); None = never
+    judge         False: the series is stored and plotted but never judged by this rule (a count of
+                  events, e.g. RIPE Atlas disconnections, where a drop is good news)
     """
 
     window: pd.Timedelta = pd.Timedelta("7D")
@@ -66,6 +68,7 @@ class RuleParams:
     noise: float = 4.0
     min_drop: float = 0.0
     rebaseline: pd.Timedelta | None = pd.Timedelta("7D")
+    judge: bool = True
 
     def __post_init__(self):
         for name in ("window", "min_history", "pool", "min_duration", "recovery", "max_carry", "rebaseline"):
@@ -98,6 +101,18 @@ class RuleParams:
 # 1.5 gives 56 (0.57 per flapping network-month, over the 0.5 target), 2.5 none.
 # A drop below critical counts whatever its size (a network of one or two /24s going dark).
 # Re-baselining after 7 days follows IODA, which stops in-painting a signal after 7 days.
+#
+# RIPE Atlas: a country or network has tens of probes, so one probe is 2-10 % of the count, and probes
+# leave and return one or two at a time all the time (power, home routers, hosts moving them). The
+# detector of RIPE Atlas evidence is the burst detector on the disconnection times (bursts.py, Disco's
+# method): it asks for synchronous disconnections, which churn does not produce. The level rule on
+# the connected count (`atlas-connected`) speaks only for a collapse beyond churn: critical only
+# (warning = critical = 0.5, IODA's critical for active probing), i.e. half of the usual probes gone,
+# the same share the burst detector asks (BurstParams.min_fraction). Churn of one or two probes at a
+# time does not reach it at 10-40 probes (it would take five to twenty gone at once); a collapse does.
+# (A minimum drop in probes would add nothing: a drop below critical counts whatever its size.) The
+# count is not diurnal (probes are always on). `atlas-disconnects` is a count of events, where a drop
+# is good news: never judged by a level rule (judge=False); the burst detector reads the events.
 PRESETS: dict[str, RuleParams] = {
     "bgp": RuleParams(window=pd.Timedelta("24h"), warning=0.99, critical=0.5, min_history=pd.Timedelta("12h"),
                       diurnal=False, min_duration=pd.Timedelta("15min"), recovery=pd.Timedelta("15min"),
@@ -106,6 +121,10 @@ PRESETS: dict[str, RuleParams] = {
                                diurnal=True, min_duration=pd.Timedelta("20min"), recovery=pd.Timedelta("30min")),
     "merit-nt": RuleParams(window=pd.Timedelta("7D"), warning=0.25, critical=0.1, min_history=DAY,
                            diurnal=True, min_duration=pd.Timedelta("30min"), recovery=pd.Timedelta("30min")),
+    "atlas-connected": RuleParams(window=pd.Timedelta("7D"), warning=0.5, critical=0.5, min_history=DAY,
+                                  diurnal=False, min_duration=pd.Timedelta("30min"),
+                                  recovery=pd.Timedelta("30min")),
+    "atlas-disconnects": RuleParams(window=pd.Timedelta("7D"), diurnal=False, judge=False),
 }
 
 # Datasources without a preset: IODA's active-probing thresholds (0.8) lowered per bin by the noise
@@ -128,12 +147,14 @@ def severity(depth: float) -> str:
 
 @dataclass(frozen=True)
 class BurstParams:
-    """Kleinberg burst detection over RIPE Atlas probe disconnections (as Disco does).
+    """Kleinberg's multi-level burst detection over RIPE Atlas probe disconnections (as Disco does).
 
-    gamma, s      Kleinberg's cost of entering the burst state (gamma x ln n) and its rate factor
-    min_probes    entities with fewer distinct probes in the data are not judged
+    gamma, s      Kleinberg's cost of going up one level (gamma x ln n) and the rate factor between
+                  levels (Disco's 0.5 and 2)
+    min_probes    entities with fewer distinct probes in the data are not judged (Disco: 10)
     min_fraction  a burst must disconnect at least this fraction of the entity's probes ...
-    span          ... within this long (a slow drizzle of unrelated flaps is a burst, not an outage)
+    span          ... within this long (a slow drizzle of unrelated flaps is a burst, not an outage);
+                  both also set the burst level an outage must reach (bursts.threshold_level)
     datasource    the name bursts carry into fusion
     """
 

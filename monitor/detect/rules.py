@@ -374,7 +374,9 @@ def judge_series(seconds: np.ndarray, values: np.ndarray, rule: RuleParams) -> d
 
 def detect_series(entity: str, datasource: str, seconds: np.ndarray, values: np.ndarray,
                   rule: RuleParams) -> list[dict]:
-    """Alert and no-data rows (epoch-second times) for one series."""
+    """Alert and no-data rows (epoch-second times) for one series (none if its rule does not judge)."""
+    if not rule.judge:
+        return []
     j = judge_series(seconds, values, rule)
     if j["step"] == 0:
         return []

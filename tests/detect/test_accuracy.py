@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from monitor.detect.bursts import detect_bursts
 from monitor.detect.params import PRESETS, DetectParams
 from monitor.detect.run import detect_alerts, detect_outages
 from monitor.frames import SIGNAL_COLUMNS
@@ -91,8 +92,13 @@ def test_kenya_disconnection_wave_is_the_only_outage(kenya_probe_events):
     assert row["start"].date() == wave.date() == pd.Timestamp("2016-06-07").date()
     assert row["start"] <= wave and row["end"] >= wave + pd.Timedelta("30min")
     assert row["datasources"] == ["ripe-atlas"]
+    # The burst's first disconnection at its threshold level is the wave's first, 08:31:16 (the
+    # blackout was reported from 08:30 UTC); one probe's flaps at 07:20 and 07:51 are level 1 only.
+    assert row["start"] == pd.Timestamp("2016-06-07T08:31:16Z")
+    burst = detect_bursts(kenya_probe_events).iloc[0]["detail"]
+    assert burst["level"] > burst["threshold_level"] > 1
     # Hand-checked in the log: at most 7 of the 18 probes are down at once, first at 13:21:45 UTC
-    # (13121, 22215, 15309, 13100, 13769, 13299, 13779), again at 13:53:24; yet 16 disconnected at
+    # (13121, 22215, 15309, 13100, 13769, 13299, 13779), again at 13:53:24; yet 17 disconnected at
     # some point of the burst, which is not a depth.
     assert row["depth"] == pytest.approx(7 / 18)
     assert row["detail"]["datasources"]["ripe-atlas"]["peak_at"] == "2016-06-07T13:21:45Z"

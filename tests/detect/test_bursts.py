@@ -1,4 +1,4 @@
-"""Kleinberg's two-state burst detection and RIPE Atlas disconnection bursts."""
+"""Kleinberg's multi-level burst detection and RIPE Atlas disconnection bursts."""
 
 from __future__ import annotations
 
@@ -6,49 +6,60 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.detect.bursts import detect_bursts, kleinberg_states
+from monitor.detect.bursts import detect_bursts, kleinberg_levels, threshold_level
 from monitor.detect.params import BurstParams
 from monitor.errors import InputError
 from monitor.frames import PROBE_EVENT_COLUMNS
 
 
-def _viterbi(times, s, gamma):
-    """Kleinberg's two-state automaton solved with the full cost table (reference)."""
-    gaps = np.diff(times)
+def _viterbi(times, s, gamma, levels):
+    """Kleinberg's automaton with `levels` states solved with the full k x k cost table (reference)."""
+    gaps = np.maximum(np.diff(times), 1.0)
     n = len(gaps)
-    rates = np.array([n / gaps.sum(), s * n / gaps.sum()])
+    rates = n / gaps.sum() * s ** np.arange(levels)
     tau = gamma * np.log(n)
-    cost = np.array([0.0, np.inf])
-    back = np.zeros((n, 2), dtype=int)
-    for i, x in enumerate(gaps):
-        emit = rates * x - np.log(rates)
-        to0 = np.array([cost[0], cost[1]])          # leaving the burst is free
-        to1 = np.array([cost[0] + tau, cost[1]])    # entering it costs tau
-        back[i] = [np.argmin(to0), np.argmin(to1)]
-        cost = np.array([to0.min(), to1.min()]) + emit
+    move = np.array([[max(j - i, 0) * tau for j in range(levels)] for i in range(levels)])  # i -> j
+    cost = np.r_[0.0, np.full(levels - 1, np.inf)]
+    back = np.zeros((n, levels), dtype=int)
+    for t, x in enumerate(gaps):
+        total = cost[:, None] + move
+        back[t] = np.argmin(total, axis=0)
+        cost = total.min(axis=0) + rates * x - np.log(rates)
     state, states = int(np.argmin(cost)), []
-    for i in range(n - 1, -1, -1):
+    for t in range(n - 1, -1, -1):
         states.append(state)
-        state = back[i, state]
+        state = back[t, state]
     return np.array(states[::-1])
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_two_state_recursion_equals_the_full_viterbi(seed):
+def test_multi_level_recursion_equals_the_full_viterbi(seed):
     rng = np.random.default_rng(seed)
     calm = np.cumsum(rng.exponential(600, 200))
-    storm = calm[rng.integers(20, 180)] + np.cumsum(rng.exponential(rng.uniform(20, 200), rng.integers(3, 30)))
+    storm = calm[rng.integers(20, 180)] + np.cumsum(rng.exponential(rng.uniform(2, 30), rng.integers(5, 30)))
     times = np.sort(np.r_[calm, storm])
-    np.testing.assert_array_equal(kleinberg_states(times, 2.0, 0.5), _viterbi(times, 2.0, 0.5))
+    found = kleinberg_levels(times, 2.0, 0.5)
+    gaps = np.maximum(np.diff(times), 1.0)
+    top = int(np.ceil(np.log2(gaps.sum() / len(gaps) / gaps.min()))) + 1  # the same bound on levels
+    np.testing.assert_array_equal(found, _viterbi(times, 2.0, 0.5, top + 1))
+    assert found.max() >= 2  # the storm climbs above the first level
 
 
-def test_dense_cluster_is_the_burst():
-    times = np.r_[np.arange(0, 100_000, 1000.0), 50_010 + np.arange(20) * 10.0]
+def test_denser_cluster_is_a_higher_level():
+    times = np.r_[np.arange(0, 100_000, 1000.0), 30_010 + np.arange(20) * 100.0, 70_010 + np.arange(20) * 5.0]
     times.sort()
-    states = kleinberg_states(times)
-    burst = np.flatnonzero(states)
-    assert times[burst[0]] >= 49_000 and times[burst[-1] + 1] <= 51_000
-    assert kleinberg_states(np.arange(0, 100_000, 1000.0)).sum() == 0  # a steady stream has none
+    levels = kleinberg_levels(times)
+    slow = levels[(times[:-1] > 30_000) & (times[:-1] < 31_900)]
+    fast = levels[(times[:-1] > 70_000) & (times[:-1] < 70_090)]
+    assert slow.min() >= 1 and fast.min() > slow.max()
+    assert kleinberg_levels(np.arange(0, 100_000, 1000.0)).sum() == 0  # a steady stream has none
+
+
+def test_threshold_level_grows_with_the_probes_an_outage_needs():
+    # a stream of 1000 disconnections over 100 days; half the probes within an hour
+    levels = [threshold_level(p, BurstParams(), 1000, 100 * 86400.0) for p in (10, 40, 160)]
+    assert levels == sorted(levels) and levels[0] < levels[-1]
+    assert threshold_level(10, BurstParams(span=pd.Timedelta("30D")), 1000, 100 * 86400.0) == 1
 
 
 def _events(rows):
@@ -86,6 +97,7 @@ def test_wave_of_disconnections_is_one_outage_to_the_median_reconnection():
     assert row["end"] == pd.Timestamp(int(np.median(reconnects)), unit="s", tz="UTC")
     assert row["depth"] == pytest.approx(10 / 12) and not row["open"]
     assert row["detail"]["disconnected"] == 10 and row["detail"]["asns"] == [100, 101, 102]
+    assert row["detail"]["level"] >= row["detail"]["threshold_level"] >= 1
     assert row["datasource"] == "ripe-atlas" and row["method"] == "kleinberg"
 
 

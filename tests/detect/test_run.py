@@ -234,3 +234,69 @@ def test_stored_outages_of_an_asn_know_its_country(sqlite_store):
     run_detection(sqlite_store)
     stored = sqlite_store.read_outages(sources=["detected"])
     assert len(stored) == 1 and stored.iloc[0]["country"] == "IR"
+
+
+def _atlas(probes: int, days: int, seed: int, collapse: tuple[float, float, float] | None = None):
+    """(signals, probe events) of a country's RIPE Atlas probes with routine churn: one or two
+    probes at a time leave (3 min to 6 h, now and then a few days) and return, about one
+    disconnection per probe per day; `collapse` = (day, share of probes, hours) adds a collapse
+    taking that share down within ten minutes."""
+    from monitor.sources.ripe_atlas import connection_series
+    rng = np.random.default_rng(seed)
+    span, rows = days * 86400, []
+    t = 0.0
+    while True:
+        t += rng.exponential(86400 / probes)
+        if t >= span:
+            break
+        away = 86400 * rng.uniform(1, 4) if rng.random() < 0.02 else 60 * np.exp(rng.uniform(np.log(3), np.log(360)))
+        for p in rng.choice(probes, size=rng.choice([1, 2], p=[0.7, 0.3]), replace=False):
+            rows += [(p, t, "disconnect"), (p, min(t + away, span + 86400 * 5), "connect")]
+    if collapse:
+        day, share, hours = collapse
+        for p in rng.choice(probes, size=int(round(share * probes)), replace=False):
+            at = day * 86400 + rng.uniform(0, 600)
+            rows += [(p, at, "disconnect"), (p, at + hours * 3600 + rng.uniform(0, 900), "connect")]
+    frame = pd.DataFrame(rows, columns=["probe_id", "secs", "event"]).sort_values("secs", kind="stable")
+    frame = frame[frame["secs"] < span]
+    # a probe's own log never shows two disconnections in a row: keep its events alternating
+    frame = frame[frame["event"] != frame.groupby("probe_id")["event"].shift()]
+    start = pd.Timestamp("2024-03-01", tz="UTC")
+    events = pd.DataFrame({"entity": "country/XX", "probe_id": frame["probe_id"].astype("int64"),
+                           "asn": pd.array(64500 + frame["probe_id"] % 5, dtype="Int64"),
+                           "time": start + pd.to_timedelta(frame["secs"].round(), unit="s"),
+                           "event": frame["event"]}).reset_index(drop=True)
+    signals = connection_series(events, dict.fromkeys(range(probes), True), "country/XX", start,
+                                start + pd.Timedelta(days=days), pd.Timedelta("5min"))
+    return signals, events
+
+
+@pytest.mark.parametrize("probes, seed", [(10, 1), (15, 2), (25, 3), (40, 4)])
+def test_routine_probe_churn_is_no_outage(probes, seed):
+    signals, events = _atlas(probes, days=28, seed=seed)
+    connected = signals[signals["datasource"] == "atlas-connected"]["value"]
+    assert connected.min() < probes - 2  # the churn does take probes away, several at times
+    assert detect_outages(signals, events).empty
+
+
+@pytest.mark.parametrize("probes, seed", [(12, 5), (30, 6)])
+def test_collapse_of_probes_is_one_outage(probes, seed):
+    signals, events = _atlas(probes, days=28, seed=seed, collapse=(20.5, 0.7, 4))
+    outages = detect_outages(signals, events)
+    assert len(outages) == 1
+    row = outages.iloc[0]
+    at = pd.Timestamp("2024-03-21T12:00Z")
+    # from the collapse's first disconnection, or an unrelated one just before it that the burst takes
+    # in (the two-state automaton started 7.5 h early here, at the first of a day of churn)
+    assert at - pd.Timedelta("30min") <= row["start"] <= at + pd.Timedelta("10min")
+    assert at + pd.Timedelta("4h") <= row["end"] <= at + pd.Timedelta("5h")
+    assert "ripe-atlas" in row["datasources"] and row["depth"] >= 0.6
+
+
+def test_counts_of_events_are_never_judged_by_a_level_rule():
+    quiet_then_none = synthetic(datasource="atlas-disconnects", drop=(600, 900))
+    assert detect_outages(quiet_then_none).empty
+    mine = quiet_then_none.assign(datasource="my-events")
+    assert len(detect_outages(mine)) == 1  # the same drop in a level is an outage ...
+    params = DetectParams(datasources={"my-events": {"judge": False}})
+    assert detect_outages(mine, params=params).empty  # ... unless the user says it counts events
